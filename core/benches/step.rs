@@ -1,0 +1,2 @@
+//! Placeholder replaced by the FlowMC step benchmark.
+fn main() {}

@@ -1,0 +1,79 @@
+//! `Adaptation`: per-chain MALA step-size control toward a target acceptance.
+
+use super::ChainState;
+use crate::error::Error;
+
+/// The ×/÷ rule: after each MALA step the chain's smoothed acceptance probability `ā` is
+/// updated, `ā ← (1−w)·ā + w·α`; then `η ← η·factor` if `ā > target + tolerance`,
+/// `η ← η/factor` if `ā < target − tolerance`, and `η ≤ max_step` always.
+///
+/// Adaptation breaks detailed balance; freeze it (`FlowMcConfig::adaptation = None`) for exact
+/// MCMC.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Adaptation {
+    /// Target acceptance (0.75 by default; 0.574 is the asymptotically optimal MALA rate).
+    pub target: f32,
+    /// Multiplicative step (1.05).
+    pub factor: f32,
+    /// Dead band around the target (0.03).
+    pub tolerance: f32,
+    /// Weight `w` of the newest acceptance probability in the running average (0.1).
+    pub smoothing: f32,
+    /// Upper bound on the step size (1.0).
+    pub max_step: f32,
+}
+
+impl Default for Adaptation {
+    fn default() -> Self {
+        Self {
+            target: 0.75,
+            factor: 1.05,
+            tolerance: 0.03,
+            smoothing: 0.1,
+            max_step: 1.0,
+        }
+    }
+}
+
+impl Adaptation {
+    /// The default rule with the asymptotically optimal MALA acceptance, 0.574.
+    pub fn optimal_mala() -> Self {
+        Self {
+            target: 0.574,
+            ..Self::default()
+        }
+    }
+
+    /// Check every field is in range.
+    pub fn validate(&self) -> Result<(), Error> {
+        let ok = self.target > 0.0
+            && self.target < 1.0
+            && self.factor > 1.0
+            && self.factor.is_finite()
+            && self.tolerance >= 0.0
+            && self.tolerance < 1.0
+            && self.smoothing > 0.0
+            && self.smoothing <= 1.0
+            && self.max_step > 0.0;
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::InvalidSetting)
+        }
+    }
+
+    /// Update `chain`'s step size after a MALA step whose acceptance probability was `alpha`.
+    #[inline]
+    pub fn update<const D: usize>(&self, chain: &mut ChainState<D>, alpha: f32) {
+        chain.acceptance += self.smoothing * (alpha - chain.acceptance);
+        if chain.acceptance > self.target + self.tolerance {
+            chain.step_size *= self.factor;
+        } else if chain.acceptance < self.target - self.tolerance {
+            chain.step_size /= self.factor;
+        }
+        if chain.step_size > self.max_step {
+            chain.step_size = self.max_step;
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! Persistent-chain MCMC: MALA, flow-proposed independent MH and i-SIR, and the FlowMC schedule.
+//!
+//! Every kernel targets `π ∝ exp(−U)` for a `U: Energy<D>` and is exactly MH-corrected, so with
+//! adaptation frozen each one leaves π invariant. Every step consumes the same number of random
+//! draws whatever happens (a rejected or non-finite proposal included), so one seed gives one
+//! chain on every platform. A non-finite energy, gradient, density or state rejects the proposal
+//! and is counted in [`StepStats::nonfinite`]; a chain state is never NaN.
+
+mod adapt;
+mod chain;
+mod flowmc;
+mod imh;
+mod isir;
+mod mala;
+mod stats;
+
+pub use adapt::Adaptation;
+pub use chain::ChainState;
+pub use flowmc::{FlowMc, FlowMcConfig, GlobalMove, Schedule};
+pub use imh::imh_step;
+pub use isir::isir_step;
+pub use mala::mala_step;
+pub use stats::StepStats;
+
+#[inline]
+fn all_finite(v: &[f32]) -> bool {
+    v.iter().all(|x| x.is_finite())
+}

@@ -1,0 +1,33 @@
+//! `cargo xtask <command>`: the project's automation, the same for people and CI.
+//!
+//! * `test` — the whole suite: rustfmt check, clippy `-D warnings`, unit and integration tests
+//!   (release mode), the no_std build of the core for thumbv7em, and the firmware checks.
+//! * `bench-core` — criterion benchmarks of the core kernel, summarised into BENCHMARKS.md.
+//! * `demo` — the end-to-end demonstration (arrives with the trainer and firmware).
+
+mod bench;
+mod setup;
+mod test;
+
+use anyhow::{Result, bail};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (cmd, rest) = match args.split_first() {
+        Some((c, r)) => (c.as_str(), r),
+        None => ("help", &[][..]),
+    };
+    match cmd {
+        "test" => test::run(rest),
+        "bench-core" => bench::run_core(rest),
+        "demo" => bail!(
+            "`cargo xtask demo` needs the trainer and the firmware, which are not in this \
+             version yet; `cargo xtask test` runs the suite"
+        ),
+        "help" | "-h" | "--help" => {
+            println!("usage: cargo xtask <test | bench-core | demo>");
+            Ok(())
+        }
+        other => bail!("unknown xtask command `{other}` (try `cargo xtask help`)"),
+    }
+}

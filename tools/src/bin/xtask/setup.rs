@@ -1,0 +1,69 @@
+//! Running commands and installing what the suite needs on a fresh machine.
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The repository root (the workspace this xtask belongs to).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tools/ has a parent")
+        .to_path_buf()
+}
+
+/// Run `cmd` in `dir`, echoing it; fail with its exit status.
+pub fn run(dir: &Path, cmd: &mut Command) -> Result<()> {
+    cmd.current_dir(dir);
+    eprintln!("$ {}", describe(cmd));
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start `{}`", describe(cmd)))?;
+    if !status.success() {
+        bail!("`{}` failed ({status})", describe(cmd));
+    }
+    Ok(())
+}
+
+/// `cargo` as invoked by this xtask (respecting `$CARGO`).
+pub fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+fn describe(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+/// The Cortex-M4F target the core and the firmware build for.
+pub const THUMB: &str = "thumbv7em-none-eabihf";
+
+/// Install the thumbv7em target through rustup when it is missing.
+pub fn ensure_thumb_target() -> Result<()> {
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .current_dir(root())
+        .output();
+    match out {
+        Ok(o) if o.status.success() => {
+            if String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim() == THUMB)
+            {
+                return Ok(());
+            }
+            run(
+                &root(),
+                Command::new("rustup").args(["target", "add", THUMB]),
+            )
+        }
+        _ => bail!(
+            "rustup was not found: install the `{THUMB}` target for the pinned toolchain \
+             (rust-toolchain.toml) by hand"
+        ),
+    }
+}
