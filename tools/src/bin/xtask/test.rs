@@ -1,6 +1,6 @@
 //! `cargo xtask test`: the whole suite.
 
-use crate::setup::{THUMB, cargo, ensure_thumb_target, root, run};
+use crate::setup::{THUMB, cargo, ensure_thumb_target, root, run as sh};
 use anyhow::Result;
 
 pub fn run(args: &[String]) -> Result<()> {
@@ -10,8 +10,8 @@ pub fn run(args: &[String]) -> Result<()> {
     let root = root();
     ensure_thumb_target()?;
 
-    run(&root, cargo().args(["fmt", "--all", "--", "--check"]))?;
-    run(
+    sh(&root, cargo().args(["fmt", "--all", "--", "--check"]))?;
+    sh(
         &root,
         cargo().args([
             "clippy",
@@ -23,7 +23,7 @@ pub fn run(args: &[String]) -> Result<()> {
             "warnings",
         ]),
     )?;
-    run(
+    sh(
         &root,
         cargo().args([
             "clippy",
@@ -39,9 +39,9 @@ pub fn run(args: &[String]) -> Result<()> {
             "warnings",
         ]),
     )?;
-    run(&root, cargo().args(["test", "--workspace", "--release"]))?;
+    sh(&root, cargo().args(["test", "--workspace", "--release"]))?;
     // The no_std, no-heap build of the core, with and without defmt.
-    run(
+    sh(
         &root,
         cargo().args([
             "build",
@@ -52,7 +52,7 @@ pub fn run(args: &[String]) -> Result<()> {
             THUMB,
         ]),
     )?;
-    run(
+    sh(
         &root,
         cargo().args([
             "build",
