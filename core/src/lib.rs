@@ -20,6 +20,22 @@
 //!
 //! All transcendental maths goes through [`math`] (libm); hot paths are total functions writing
 //! into caller buffers; errors ([`Error`]) belong to validation only.
+//!
+//! ```
+//! use emberflow_core::models::{Energy2d, Flow2d, PaperEnergyNet};
+//! use emberflow_core::*;
+//!
+//! let base = DiagGaussian::isotropic(2.0)?;
+//! let energy: Energy2d = Tilted::new(MlpEnergy::new(PaperEnergyNet::<2>::zeroed()), base.clone());
+//! let flow = Flow2d::identity(base); // E ≡ 0, T = Id: a perfect match
+//! let kernel = FlowMc::new(&energy, &flow, FlowMcConfig::default())?;
+//! let mut rng = Xoshiro128PlusPlus::seed_from_u64(7);
+//! let mut chain = kernel.chain([0.0, 0.0], 0.01);
+//! let mut stats = StepStats::default();
+//! kernel.sweep(&mut chain, &mut rng, &mut stats); // (1 i-SIR(64) + 15 MALA) × 2
+//! assert_eq!((stats.global_proposed, stats.local_proposed), (2, 30));
+//! # Ok::<(), emberflow_core::Error>(())
+//! ```
 
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]

@@ -12,6 +12,11 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Cargo's target directory (`$CARGO_TARGET_DIR`, else `target/` in the repository).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
+}
+
 /// Run `cmd` in `dir`, echoing it; fail with its exit status.
 pub fn run(dir: &Path, cmd: &mut Command) -> Result<()> {
     cmd.current_dir(dir);
@@ -66,4 +71,32 @@ pub fn ensure_thumb_target() -> Result<()> {
              (rust-toolchain.toml) by hand"
         ),
     }
+}
+
+/// Replace (or append) the `## {heading}` section of a markdown file, atomically; other
+/// sections are kept as they are.
+pub fn replace_section(path: &Path, heading: &str, body: &str) -> Result<()> {
+    let old = std::fs::read_to_string(path).unwrap_or_else(|_| {
+        "# Benchmarks\n\nEvery figure here comes from the command named in its section.\n".into()
+    });
+    let marker = format!("## {heading}\n");
+    let section = format!("{marker}\n{}\n", body.trim_end());
+    let new = match old.find(&marker) {
+        Some(start) => {
+            let after = start + marker.len();
+            let end = old[after..]
+                .find("\n## ")
+                .map_or(old.len(), |i| after + i + 1);
+            format!("{}{}{}", &old[..start], section, &old[end..])
+        }
+        None => format!(
+            "{}\n{}",
+            old.trim_end_matches('\n').to_string() + "\n",
+            section
+        ),
+    };
+    let tmp = path.with_extension("md.tmp");
+    std::fs::write(&tmp, new).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
+    Ok(())
 }
