@@ -34,6 +34,7 @@ pub fn run_core(args: &[String]) -> Result<()> {
         bail!("`cargo xtask bench-core` takes no arguments (got `{a}`)");
     }
     let root = root();
+    let load_before = load_average();
     let crit = target_dir().join("criterion");
     run(
         &root,
@@ -50,8 +51,10 @@ pub fn run_core(args: &[String]) -> Result<()> {
     let mut md = String::new();
     md += &format!(
         "Command: `cargo xtask bench-core` (criterion, `core/benches/step.rs`; median of 30 \
-         samples). Machine: {}.\n\n",
-        machine()
+         samples). Machine: {}. Load average before / after the run: {load_before} / {} (other \
+         work on this shared machine slows every figure; rerun on a quiet machine to compare).\n\n",
+        machine(),
+        load_average()
     );
     md += &format!(
         "One chain, one core. FLOPs count a multiply–add as 2 (network MACs only). f32 FMA peak \
@@ -141,6 +144,14 @@ fn fma_peak() -> (f64, String) {
         peak,
         format!("{mhz:.0} MHz × {lanes} {isa} lanes × 2 FMA units × 2 FLOPs"),
     )
+}
+
+/// The 1-minute load average (other processes competing for the cores).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// CPU model, core count and rustc version.
