@@ -41,7 +41,7 @@ impl Xoshiro128PlusPlus {
 
     /// The next 32-bit output.
     #[inline]
-    pub fn next(&mut self) -> u32 {
+    pub fn next_word(&mut self) -> u32 {
         let s = &mut self.s;
         let result = s[0].wrapping_add(s[3]).rotate_left(7).wrapping_add(s[0]);
         let t = s[1] << 9;
@@ -66,7 +66,7 @@ impl Xoshiro128PlusPlus {
                         *a ^= *s;
                     }
                 }
-                self.next();
+                self.next_word();
             }
         }
         self.s = acc;
@@ -93,7 +93,7 @@ const fn splitmix64(state: &mut u64) -> u64 {
 impl RngCore for Xoshiro128PlusPlus {
     #[inline]
     fn next_u32(&mut self) -> u32 {
-        self.next()
+        self.next_word()
     }
 
     #[inline]
@@ -137,7 +137,7 @@ mod tests {
             495546011, 621204420,
         ];
         for e in expected {
-            assert_eq!(rng.next(), e);
+            assert_eq!(rng.next_word(), e);
         }
     }
 
@@ -145,7 +145,7 @@ mod tests {
     fn zero_state_is_replaced() {
         let mut rng = Xoshiro128PlusPlus::from_state([0; 4]);
         assert_ne!(rng.state(), [0; 4]);
-        assert_ne!(rng.next(), 0);
+        assert_ne!(rng.next_word(), 0);
         assert_eq!(
             Xoshiro128PlusPlus::from_state([0; 4]),
             Xoshiro128PlusPlus::seed_from_u64(0)

@@ -68,10 +68,10 @@ impl Default for FlowMcConfig {
 impl FlowMcConfig {
     /// Check the settings.
     pub fn validate(&self) -> Result<(), Error> {
-        if let GlobalMove::Isir { particles } = self.schedule.global {
-            if particles < 2 {
-                return Err(Error::InvalidSetting);
-            }
+        if let GlobalMove::Isir { particles } = self.schedule.global
+            && particles < 2
+        {
+            return Err(Error::InvalidSetting);
         }
         if let Some(a) = &self.adaptation {
             a.validate()?;
