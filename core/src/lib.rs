@@ -17,6 +17,8 @@
 //! * [`Xoshiro128PlusPlus`] and [`random`] — a portable generator and variates, identical bits
 //!   on every platform.
 //! * [`models`] — the paper's shapes (`Energy2d`, `Flow2d`, …).
+//! * [`model`] — the model file (`.efm`): one versioned, checksummed postcard artifact, decoded
+//!   zero-copy into [`ModelView`] and weight views in f32, int16 or int8 ([`Encoding`]).
 //!
 //! All transcendental maths goes through [`math`] (libm); hot paths are total functions writing
 //! into caller buffers; errors ([`Error`]) belong to validation only.
@@ -50,11 +52,13 @@ pub mod gaussian;
 pub mod kernels;
 pub mod math;
 pub mod mcmc;
+pub mod model;
 pub mod models;
 pub mod network;
 pub mod random;
 pub mod rng;
 pub mod targets;
+pub mod testing;
 
 pub use activation::{Activation, ActivationKind, Identity, LeakyRelu, Relu, Silu, Tanh};
 pub use dense::Dense;
@@ -66,6 +70,7 @@ pub use mcmc::{
     Adaptation, ChainState, FlowMc, FlowMcConfig, GlobalMove, Schedule, StepStats, imh_step,
     isir_step, mala_step,
 };
+pub use model::{Encoding, ModelKind, ModelView};
 pub use network::{Act, Chain, Layer, Mlp1, Mlp2, Mlp3, Mlp4, Network, Parameters, Tape};
 pub use rand_core::RngCore;
 pub use rng::Xoshiro128PlusPlus;

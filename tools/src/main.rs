@@ -1,18 +1,46 @@
 //! `emberflow`: train, sample and inspect energy-based models.
+//!
+//! Errors are printed as one line (`error: context: cause`) and give a non-zero exit code.
 
-fn main() -> anyhow::Result<()> {
-    let mut args = std::env::args().skip(1);
-    match args.next().as_deref() {
-        None | Some("-h") | Some("--help") => {
-            println!("emberflow {}", env!("CARGO_PKG_VERSION"));
-            println!("usage: emberflow <command>");
-            println!("commands arrive with the trainer, model-file and firmware work");
-            Ok(())
+mod firmware;
+mod inspect;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Train, sample and inspect energy-based models.
+#[derive(Debug, Parser)]
+#[command(name = "emberflow", version, arg_required_else_help = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print a model file's header, layer shapes, encoding, size, checksum and quantisation
+    /// errors; fails on a malformed file.
+    Inspect(inspect::Args),
+    /// Build the firmware and run it under QEMU (`emberflow firmware --help`).
+    #[command(disable_help_flag = true)]
+    Firmware {
+        /// The firmware command and its options.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Inspect(args) => inspect::run(args),
+        Command::Firmware { args } => firmware::run_cli(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
         }
-        Some("--version") | Some("-V") => {
-            println!("emberflow {}", env!("CARGO_PKG_VERSION"));
-            Ok(())
-        }
-        Some(other) => anyhow::bail!("unknown command `{other}` (try `emberflow --help`)"),
     }
 }

@@ -1,11 +1,15 @@
 //! `cargo xtask <command>`: the project's automation, the same for people and CI.
 //!
 //! * `test` — the whole suite: rustfmt check, clippy `-D warnings`, unit and integration tests
-//!   (release mode), the no_std build of the core for thumbv7em, and the firmware checks.
+//!   (release mode), the no_std build of the core for thumbv7em, and the firmware: its build,
+//!   lints, and runs under QEMU checked bit for bit against the host.
 //! * `bench-core` — criterion benchmarks of the core kernel, summarised into BENCHMARKS.md.
+//! * `bench-firmware` — flash, RAM and exact instruction counts of the firmware under QEMU,
+//!   into BENCHMARKS.md.
 //! * `demo` — the end-to-end demonstration (arrives with the trainer and firmware).
 
 mod bench;
+mod firmware;
 mod setup;
 mod test;
 
@@ -20,12 +24,18 @@ fn main() -> Result<()> {
     match cmd {
         "test" => test::run(rest),
         "bench-core" => bench::run_core(rest),
+        "bench-firmware" => {
+            if let Some(a) = rest.first() {
+                bail!("`cargo xtask bench-firmware` takes no arguments (got `{a}`)");
+            }
+            firmware::bench()
+        }
         "demo" => bail!(
             "`cargo xtask demo` needs the trainer and the firmware, which are not in this \
              version yet; `cargo xtask test` runs the suite"
         ),
         "help" | "-h" | "--help" => {
-            println!("usage: cargo xtask <test | bench-core | demo>");
+            println!("usage: cargo xtask <test | bench-core | bench-firmware | demo>");
             Ok(())
         }
         other => bail!("unknown xtask command `{other}` (try `cargo xtask help`)"),

@@ -65,6 +65,8 @@ pub fn run(args: &[String]) -> Result<()> {
             "defmt",
         ]),
     )?;
+    // The firmware: build and lints, then runs under QEMU checked against the host.
+    crate::firmware::check()?;
     eprintln!("xtask test: all checks passed");
     println!("xtask test: {passed} passed, {failed} failed");
     Ok(())

@@ -1,0 +1,97 @@
+//! The model file (`.efm`): one versioned, checksummed artifact from the trainer to the
+//! microcontroller, defined here once and decoded without a heap.
+//!
+//! # Layout (format version 1)
+//!
+//! ```text
+//! offset  size  field
+//! 0       4     magic  "EFM\0"
+//! 4       2     format version, u16 little-endian (1)
+//! 6       4     body length L, u32 little-endian
+//! 10      L     body: postcard( Header, Tensor₀, Tensor₁, … )
+//! 10+L    4     CRC-32 (zlib) of bytes 0 .. 10+L, little-endian
+//! ```
+//!
+//! The body is plain postcard (varint integers, f32 as 4 little-endian bytes, byte strings as a
+//! varint length then the bytes). The header comes first: model kind, dimension, the energy
+//! section (layer widths, activation, tilt σ), the flow section (blocks, split, hidden widths,
+//! activation, masks, scale factors, base σ), the data normalisation, the sampler settings
+//! (step size, global move and its particle count, K, R, chains, adaptation), training metadata
+//! (data set, iterations, seed, metrics) and the quantisation error statistics measured at
+//! export. Then one record per dense layer in canonical order — the energy network, then per
+//! flow block: first coupling `S`, `T`, second coupling `S`, `T` (the order of
+//! [`crate::Parameters::visit`] and [`crate::RealNvp::visit`]) — each with its shape, its
+//! [`Encoding`], the weights, per-row scales (int16/int8) and f32 biases. Per-dimension lists
+//! and weights are byte strings borrowed from the input, so decoding copies no weights
+//! ([`lists`], [`view`]).
+//!
+//! # Versioning
+//!
+//! The magic and the version sit at fixed offsets, so any later layout still reads them: a
+//! reader accepts exactly the versions it knows and names any other
+//! ([`crate::Error::UnsupportedVersion`]) before looking further. A change to the body's layout or
+//! meaning bumps [`FORMAT_VERSION`]; the golden files `core/tests/data/tiny_v1_*.efm` pin version 1.
+//!
+//! # Decoding
+//!
+//! [`ModelView::parse`] checks everything once — envelope, CRC, header rules, every tensor's
+//! shape, byte lengths and values — and returns a distinct [`crate::Error`] for each kind of
+//! malformed input; it never panics. Typed accessors ([`ModelView::energy`],
+//! [`ModelView::flow`], [`PaperModel::decode`]) then build networks of [`DenseView`]s whose
+//! const-generic sizes are checked against the file.
+//!
+//! # Encoding
+//!
+//! [`encode_energy_flow`], [`encode_energy`] and [`encode_flow`] write core's owned models into
+//! a caller's buffer in f32, int16 or int8 ([`quant`]).
+//!
+//! # Tests and fuzzing
+//!
+//! `core/tests/model_*.rs`: golden bytes and one test per error variant (`model_golden`),
+//! round trips (`model_roundtrip`), quantised accuracy (`model_accuracy`), 120,000 random and
+//! mutated blobs (`model_fuzz`), committed models (`model_committed`). The cargo-fuzz target:
+//! `cargo +nightly fuzz run decode fuzz/corpus/decode fuzz/seeds -- -max_total_time=60`
+//! (see `fuzz/README.md`).
+
+mod crc;
+mod decode;
+mod encode;
+mod header;
+pub mod lists;
+mod paper;
+pub mod quant;
+pub mod view;
+mod wire;
+
+pub use crc::crc32;
+pub use decode::{ModelView, TensorView, Tensors, check_envelope};
+pub use encode::{
+    Export, ExportNet, LayerRef, encode_energy, encode_energy_flow, encode_flow, net_spec,
+};
+pub use header::{
+    EnergySpec, FlowSpec, Header, MAX_HIDDEN, MAX_METRICS, ModelErrors, ModelKind, NetSpec,
+    Normalization, QuantStats, SamplerSpec, TensorRole, TensorSlot, Training,
+};
+pub use lists::{Bounded, F32s, U16s};
+pub use paper::{Model2d, Model16, Model32, Model64, PaperModel};
+pub use quant::Encoding;
+pub use view::{
+    DenseView, Energy2dView, Energy16View, Energy32View, Energy64View, Flow2dView, Flow16View,
+    Flow32View, Flow64View, FromLayers, LayerCursor, PaperEnergyNetView, PaperEnergyView,
+    PaperFlowView,
+};
+
+/// The first four bytes of every model file.
+pub const MAGIC: [u8; 4] = *b"EFM\0";
+
+/// The format version this build writes and reads.
+pub const FORMAT_VERSION: u16 = 1;
+
+/// Bytes before the body: magic, version, body length.
+pub const PREAMBLE_LEN: usize = 10;
+
+/// Bytes of the CRC-32 trailer.
+pub const CRC_LEN: usize = 4;
+
+/// The usual file extension.
+pub const EXTENSION: &str = "efm";

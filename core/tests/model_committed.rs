@@ -1,0 +1,25 @@
+//! The committed models under `models/` are exactly what `core/examples/make_models.rs`
+//! generates (so they can be regenerated, and a format change cannot slip past them).
+
+#[allow(dead_code)]
+#[path = "../examples/make_models.rs"]
+mod make_models;
+
+use std::path::Path;
+
+#[test]
+fn committed_models_match_the_generator() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models");
+    let (files, fit) = make_models::generate();
+    assert!(fit.rms_data < 1.0, "fit RMS {}", fit.rms_data);
+    for (name, bytes) in files {
+        let path = dir.join(&name);
+        let committed = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            committed == bytes,
+            "{} differs from the generator's output; rerun \
+             `cargo run -p emberflow-core --release --example make_models`",
+            path.display()
+        );
+    }
+}

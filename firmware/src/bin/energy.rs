@@ -1,0 +1,158 @@
+//! Energy scoring (anomaly use): `U(x) = −ln π(x)` (unnormalised) for each point.
+//!
+//! Points, in order of precedence:
+//! * `EMBERFLOW_POINTS` at build time: `x0,x1;x0,x1;…` compiled in;
+//! * `EMBERFLOW_POINTS_FILE` at build time: a file of little-endian f32, `D` per point, read
+//!   at run time through semihosting (relative to QEMU's working directory);
+//! * otherwise a 9×9 grid over [−4, 4]².
+//!
+//! `EMBERFLOW_MODEL_SEED` selects the demo model (default 1). Each point is answered with an
+//! `ef:e` frame; the cost per evaluation follows.
+
+#![no_std]
+#![no_main]
+
+use emberflow_core::Energy;
+use emberflow_firmware::config::ConfigError;
+use emberflow_firmware::cost::{Counter, Tally};
+use emberflow_firmware::{EXIT_OK, exit, models, or_exit, wire};
+
+const D: usize = 2;
+const GRID: u32 = 9;
+
+fn model_seed() -> Result<u64, ConfigError> {
+    match option_env!("EMBERFLOW_MODEL_SEED") {
+        None => Ok(1),
+        Some(s) => s.trim().parse().map_err(|_| ConfigError {
+            var: "EMBERFLOW_MODEL_SEED",
+            value: s,
+            expected: "an integer in 0..2^64",
+        }),
+    }
+}
+
+/// The points of `EMBERFLOW_POINTS` (`x0,x1;x0,x1;…`), from the same list as f32 bits that
+/// `build.rs` made of it (`None` if a number did not parse), calling `f` per point.
+fn inline_points(
+    text: &'static str,
+    bits: Option<&'static str>,
+    mut f: impl FnMut([f32; D]),
+) -> Result<u32, ConfigError> {
+    let bad = ConfigError {
+        var: "EMBERFLOW_POINTS",
+        value: text,
+        expected: "points `x0,x1;x0,x1;…` of D numbers each",
+    };
+    let bits = bits.ok_or(bad)?;
+    let mut n = 0;
+    for point in bits.split(';').filter(|p| !p.is_empty()) {
+        let mut x = [0.0f32; D];
+        let mut coords = point.split(',');
+        for xi in x.iter_mut() {
+            *xi = coords
+                .next()
+                .and_then(|v| v.parse::<u32>().ok())
+                .map(f32::from_bits)
+                .ok_or(bad)?;
+        }
+        if coords.next().is_some() {
+            return Err(bad);
+        }
+        f(x);
+        n += 1;
+    }
+    Ok(n)
+}
+
+#[cfg(feature = "defmt-semihosting")]
+fn file_points(path: &'static str, mut f: impl FnMut([f32; D])) -> Result<u32, ConfigError> {
+    use semihosting::io::Read;
+    let fail = |expected| ConfigError {
+        var: "EMBERFLOW_POINTS_FILE",
+        value: path,
+        expected,
+    };
+    let mut name = [0u8; 256];
+    if path.len() >= name.len() || path.as_bytes().contains(&0) {
+        return Err(fail("a path shorter than 256 bytes"));
+    }
+    name[..path.len()].copy_from_slice(path.as_bytes());
+    let cpath = core::ffi::CStr::from_bytes_until_nul(&name).map_err(|_| fail("a path"))?;
+    let mut file = semihosting::fs::File::open(cpath)
+        .map_err(|_| fail("a readable file (relative to QEMU's working directory)"))?;
+    let mut n = 0;
+    let mut buf = [0u8; 4 * D];
+    loop {
+        let mut filled = 0;
+        while filled < buf.len() {
+            match file.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(k) => filled += k,
+                Err(_) => return Err(fail("a readable file")),
+            }
+        }
+        if filled == 0 {
+            return Ok(n);
+        }
+        if filled < buf.len() {
+            return Err(fail("little-endian f32 values, a multiple of D per file"));
+        }
+        let x: [f32; D] = core::array::from_fn(|i| {
+            f32::from_le_bytes([buf[4 * i], buf[4 * i + 1], buf[4 * i + 2], buf[4 * i + 3]])
+        });
+        f(x);
+        n += 1;
+    }
+}
+
+#[cfg(not(feature = "defmt-semihosting"))]
+fn file_points(path: &'static str, _f: impl FnMut([f32; D])) -> Result<u32, ConfigError> {
+    Err(ConfigError {
+        var: "EMBERFLOW_POINTS_FILE",
+        value: path,
+        expected: "no file: reading files needs the `defmt-semihosting` feature",
+    })
+}
+
+fn grid_points(mut f: impl FnMut([f32; D])) -> u32 {
+    let step = 8.0 / (GRID - 1) as f32;
+    for i in 0..GRID {
+        for j in 0..GRID {
+            f([-4.0 + step * i as f32, -4.0 + step * j as f32]);
+        }
+    }
+    GRID * GRID
+}
+
+#[cortex_m_rt::entry]
+fn main() -> ! {
+    let seed = or_exit(model_seed(), "invalid build configuration");
+    let counter = Counter::start();
+    let (energy, _flow) = models::demo_2d(seed);
+    wire::begin_energy(D, seed);
+
+    let mut tally = Tally::default();
+    let mut index = 0u32;
+    let mut score = |x: [f32; D]| {
+        let start = counter.now();
+        let u = energy.energy(&x);
+        tally.add(counter.since(start));
+        wire::energy(index, &x, u);
+        index += 1;
+    };
+    let points = match (
+        option_env!("EMBERFLOW_POINTS"),
+        option_env!("EMBERFLOW_POINTS_FILE"),
+    ) {
+        (Some(text), _) => or_exit(
+            inline_points(text, option_env!("EMBERFLOW_POINTS_BITS"), &mut score),
+            "invalid points",
+        ),
+        (None, Some(path)) => or_exit(file_points(path, &mut score), "invalid points"),
+        (None, None) => grid_points(&mut score),
+    };
+    wire::cost("energy", &tally);
+    wire::memory();
+    wire::end(u64::from(points));
+    exit(EXIT_OK)
+}

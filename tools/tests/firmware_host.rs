@@ -1,0 +1,315 @@
+//! The host side of the firmware, without QEMU: defmt decoding of a synthetic ELF and byte
+//! stream, the `ef:*` protocol, CSV output, the build settings and the host reference.
+//! (The QEMU run and the bit-for-bit parity with the MCU are checked by `cargo xtask test`.)
+
+#[path = "../src/firmware/mod.rs"]
+mod firmware;
+
+use emberflow_core::GlobalMove;
+use firmware::{
+    LogFrame, Report, SampleSettings, decode_frames, reference_energies, reference_samples,
+    replace_markdown_section, write_energies_csv, write_samples_csv,
+};
+use object::write::{Object, Symbol, SymbolSection};
+use object::{
+    Architecture, BinaryFormat, Endianness, SectionKind, SymbolFlags, SymbolKind, SymbolScope,
+};
+
+/// The format strings of the synthetic firmware, in table order (index = address in
+/// `.defmt`), with their defmt tags. They mirror `firmware/src/wire.rs`.
+const TABLE: [(&str, &str); 7] = [
+    (
+        "defmt_println",
+        "ef:begin program=sample d={=u32} chains={=u16}",
+    ),
+    ("defmt_println", "ef:s c={=u16} i={=u32} x=[{=u32}, {=u32}]"),
+    (
+        "defmt_println",
+        "ef:chain c={=u16} local_proposed={=u64} local_accepted={=u64} global_proposed={=u64} global_accepted={=u64} nonfinite={=u64} step_size={=u32}",
+    ),
+    (
+        "defmt_println",
+        "ef:cost kind={=str} unit={=str} count={=u64} total={=u64} min={=u32} max={=u32}",
+    ),
+    ("defmt_println", "ef:end records={=u64}"),
+    ("defmt_error", "invalid build configuration: {=str}"),
+    ("defmt_info", "hello {=u32}"),
+];
+
+/// A relocatable ARM ELF carrying a defmt table (raw encoding), as `Table::parse` reads it.
+fn synthetic_elf() -> Vec<u8> {
+    let mut obj = Object::new(BinaryFormat::Elf, Architecture::Arm, Endianness::Little);
+    let section = obj.add_section(Vec::new(), b".defmt".to_vec(), SectionKind::Data);
+    obj.append_section_data(section, &[0u8; TABLE.len()], 1);
+    for (address, (tag, format)) in TABLE.iter().enumerate() {
+        let name = format!(
+            r#"{{"package":"emberflow-firmware","tag":"{tag}","data":"{format}","disambiguator":"{address}","crate_name":"sample"}}"#
+        );
+        obj.add_symbol(Symbol {
+            name: name.into_bytes(),
+            value: address as u64,
+            size: 1,
+            kind: SymbolKind::Data,
+            scope: SymbolScope::Linkage,
+            weak: false,
+            section: SymbolSection::Section(section),
+            flags: SymbolFlags::None,
+        });
+    }
+    for name in ["_defmt_version_ = 4", "_defmt_encoding_ = raw"] {
+        obj.add_symbol(Symbol {
+            name: name.as_bytes().to_vec(),
+            value: 1,
+            size: 0,
+            kind: SymbolKind::Data,
+            scope: SymbolScope::Linkage,
+            weak: false,
+            section: SymbolSection::Absolute,
+            flags: SymbolFlags::None,
+        });
+    }
+    obj.write().expect("writing the synthetic ELF")
+}
+
+/// Raw-encoded frames: the table index, then the arguments little-endian.
+#[derive(Default)]
+struct Stream(Vec<u8>);
+
+impl Stream {
+    fn frame(&mut self, index: u16) -> &mut Self {
+        self.0.extend_from_slice(&index.to_le_bytes());
+        self
+    }
+    fn u16(&mut self, v: u16) -> &mut Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    fn u32(&mut self, v: u32) -> &mut Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    fn u64(&mut self, v: u64) -> &mut Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    fn str(&mut self, s: &str) -> &mut Self {
+        self.u32(s.len() as u32);
+        self.0.extend_from_slice(s.as_bytes());
+        self
+    }
+}
+
+/// Values that must survive the trip bit for bit (a negative zero, a subnormal, extremes).
+const XS: [[f32; 2]; 3] = [[0.5, -1.25], [-0.0, 1.0e-40], [f32::MAX, -3.402_823_5e-38]];
+
+fn good_run() -> Stream {
+    let mut s = Stream::default();
+    s.frame(6).u32(7);
+    s.frame(0).u32(2).u16(1);
+    for (i, x) in XS.iter().enumerate() {
+        s.frame(1)
+            .u16(0)
+            .u32(i as u32)
+            .u32(x[0].to_bits())
+            .u32(x[1].to_bits());
+    }
+    s.frame(2).u16(0).u64(30).u64(27).u64(3).u64(2).u64(1);
+    s.u32(0.125f32.to_bits());
+    s.frame(3)
+        .str("mala")
+        .str("insns")
+        .u64(30)
+        .u64(3_000_000)
+        .u32(99_000)
+        .u32(101_000);
+    s.frame(4).u64(XS.len() as u64);
+    s
+}
+
+#[test]
+fn decodes_frames_with_levels() {
+    let elf = synthetic_elf();
+    let frames = decode_frames(&elf, &good_run().0).unwrap();
+    assert_eq!(frames.len(), 8);
+    assert_eq!(
+        frames[0],
+        LogFrame {
+            level: Some("info"),
+            message: "hello 7".into()
+        }
+    );
+    assert_eq!(frames[0].to_string(), "INFO  hello 7");
+    assert_eq!(frames[1].level, None);
+    assert_eq!(frames[1].message, "ef:begin program=sample d=2 chains=1");
+    assert_eq!(
+        frames[2].message,
+        format!(
+            "ef:s c=0 i=0 x=[{}, {}]",
+            0.5f32.to_bits(),
+            (-1.25f32).to_bits()
+        )
+    );
+}
+
+#[test]
+fn a_truncated_stream_keeps_the_complete_frames() {
+    let elf = synthetic_elf();
+    let bytes = good_run().0;
+    let frames = decode_frames(&elf, &bytes[..bytes.len() - 3]).unwrap();
+    assert_eq!(frames.len(), 7);
+    let err = Report::parse(&frames).unwrap_err().to_string();
+    assert!(err.contains("before `ef:end`"), "{err}");
+}
+
+#[test]
+fn an_elf_without_defmt_is_rejected() {
+    let obj = Object::new(BinaryFormat::Elf, Architecture::Arm, Endianness::Little);
+    let err = decode_frames(&obj.write().unwrap(), &[]).unwrap_err();
+    assert!(format!("{err:#}").contains("no defmt table"), "{err:#}");
+}
+
+#[test]
+fn report_keeps_every_bit_and_the_counts() {
+    let frames = decode_frames(&synthetic_elf(), &good_run().0).unwrap();
+    let report = Report::parse(&frames).unwrap();
+    assert_eq!(report.dim, 2);
+    assert_eq!(report.samples.len(), XS.len());
+    for (s, x) in report.samples.iter().zip(XS) {
+        assert_eq!(s.x.len(), 2);
+        assert_eq!(s.x[0].to_bits(), x[0].to_bits());
+        assert_eq!(s.x[1].to_bits(), x[1].to_bits());
+    }
+    assert_eq!(report.log.len(), 1);
+    let c = report.chains[0];
+    assert_eq!(
+        (
+            c.local_proposed,
+            c.local_accepted,
+            c.global_proposed,
+            c.global_accepted,
+            c.nonfinite
+        ),
+        (30, 27, 3, 2, 1)
+    );
+    assert_eq!(c.step_size, 0.125);
+    assert!((report.local_acceptance() - 0.9).abs() < 1e-12);
+    let mala = report.cost("mala").unwrap();
+    assert_eq!((mala.unit.as_str(), mala.mean()), ("insns", 100_000.0));
+    let summary = report.summary();
+    assert!(summary.contains("MALA acceptance 0.900"), "{summary}");
+}
+
+#[test]
+fn an_error_frame_fails_the_report_with_its_message() {
+    let mut s = good_run();
+    s.frame(5)
+        .str("EMBERFLOW_CHAINS=\"0\": expected an integer in 1..=65535");
+    let frames = decode_frames(&synthetic_elf(), &s.0).unwrap();
+    let err = Report::parse(&frames).unwrap_err().to_string();
+    assert!(err.contains("EMBERFLOW_CHAINS"), "{err}");
+}
+
+#[test]
+fn a_record_count_mismatch_is_an_error() {
+    let mut s = Stream::default();
+    s.frame(0).u32(2).u16(1);
+    s.frame(1).u16(0).u32(0).u32(0).u32(0);
+    s.frame(4).u64(2);
+    let frames = decode_frames(&synthetic_elf(), &s.0).unwrap();
+    let err = Report::parse(&frames).unwrap_err().to_string();
+    assert!(err.contains("2 records"), "{err}");
+}
+
+#[test]
+fn csv_round_trips_exact_values() {
+    let frames = decode_frames(&synthetic_elf(), &good_run().0).unwrap();
+    let report = Report::parse(&frames).unwrap();
+    let mut out = Vec::new();
+    write_samples_csv(&mut out, 2, &report.samples).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("chain,index,x0,x1"));
+    assert_eq!(lines.next(), Some("0,0,0.5,-1.25"));
+    for (line, x) in lines.zip(XS.iter().skip(1)) {
+        let v: Vec<f32> = line
+            .split(',')
+            .skip(2)
+            .map(|v| v.parse().unwrap())
+            .collect();
+        assert_eq!(v[0].to_bits(), x[0].to_bits(), "{line}");
+        assert_eq!(v[1].to_bits(), x[1].to_bits(), "{line}");
+    }
+
+    let scores = vec![firmware::Score {
+        index: 0,
+        x: vec![1.0, 2.0],
+        energy: 3.5,
+    }];
+    let mut out = Vec::new();
+    write_energies_csv(&mut out, 2, &scores).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "index,x0,x1,energy\n0,1,2,3.5\n"
+    );
+}
+
+#[test]
+fn settings_become_build_variables() {
+    let s = SampleSettings {
+        global: GlobalMove::Isir { particles: 8 },
+        step_size: 0.1,
+        adapt_target: None,
+        ..SampleSettings::default()
+    };
+    let env = s.env();
+    let get = |k: &str| env.iter().find(|(n, _)| *n == k).unwrap().1.clone();
+    assert_eq!(get("EMBERFLOW_GLOBAL"), "isir:8");
+    assert_eq!(get("EMBERFLOW_ADAPT"), "off");
+    // shortest round-trip form: the firmware's build script parses the same bits
+    assert_eq!(get("EMBERFLOW_STEP_SIZE").parse::<f32>().unwrap(), 0.1f32);
+    assert!(
+        SampleSettings {
+            chains: 0,
+            ..SampleSettings::default()
+        }
+        .validate()
+        .is_err()
+    );
+}
+
+#[test]
+fn the_host_reference_is_deterministic() {
+    let s = SampleSettings {
+        chains: 2,
+        n: 5,
+        warmup: 2,
+        global: GlobalMove::Isir { particles: 4 },
+        mala_steps: 2,
+        rounds: 1,
+        ..SampleSettings::default()
+    };
+    let (a, chains) = reference_samples(&s).unwrap();
+    let (b, _) = reference_samples(&s).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(a.len(), 10);
+    assert_eq!((a[5].chain, a[5].index), (1, 0));
+    assert!(a.iter().all(|s| s.x.iter().all(|v| v.is_finite())));
+    assert_eq!(chains[0].local_proposed, 2 * 5);
+    assert_eq!(chains[0].global_proposed, 5);
+    let (c, _) = reference_samples(&SampleSettings { seed: 1, ..s }).unwrap();
+    assert_ne!(a, c);
+    let u = reference_energies(1, &[[0.0, 0.0], [1.0, -1.0]]);
+    assert!(u.iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn markdown_sections_are_replaced_in_place() {
+    let doc = "# Benchmarks\n\n## Core\n\nfast\n\n## Firmware\n\nold\n\n## Other\n\nkept\n";
+    let new = replace_markdown_section(doc, "## Firmware", "## Firmware\n\nnew\n");
+    assert_eq!(
+        new,
+        "# Benchmarks\n\n## Core\n\nfast\n\n## Firmware\n\nnew\n\n## Other\n\nkept\n"
+    );
+    let appended = replace_markdown_section("# Benchmarks\n", "## Firmware", "## Firmware\n\nx");
+    assert_eq!(appended, "# Benchmarks\n\n## Firmware\n\nx\n");
+}
