@@ -151,8 +151,10 @@ pub fn fit_energy() -> Fit {
         let (s, c) = theta.sin_cos();
         let (wx, wy) = (sign * c, sign * s);
         let p = if along_x { [pos, 0.0] } else { [0.0, pos] };
-        l1.weight[o] = [wx, wy];
-        l1.bias[o] = -(wx * p[0] + wy * p[1]);
+        l1.update(|w, b| {
+            w[o] = [wx, wy];
+            b[o] = -(wx * p[0] + wy * p[1]);
+        });
     }
     // Layers 2–4: close to the identity on the first 32 features (plus Gaussian noise of
     // 0.05), the other rows of layer 2 He-scaled random mixtures.
@@ -168,30 +170,21 @@ pub fn fit_energy() -> Fit {
                 }
             }
         };
-    noisy_identity(
-        &mut rng,
-        net.second.first.first.weight.as_flattened_mut(),
-        32,
-        32,
-    );
-    noisy_identity(
-        &mut rng,
-        net.second.second.first.first.weight.as_flattened_mut(),
-        64,
-        64,
-    );
-    noisy_identity(
-        &mut rng,
-        net.second
-            .second
-            .second
-            .first
-            .first
-            .weight
-            .as_flattened_mut(),
-        64,
-        64,
-    );
+    net.second
+        .first
+        .first
+        .update(|w, _| noisy_identity(&mut rng, w.as_flattened_mut(), 32, 32));
+    net.second
+        .second
+        .first
+        .first
+        .update(|w, _| noisy_identity(&mut rng, w.as_flattened_mut(), 64, 64));
+    net.second
+        .second
+        .second
+        .first
+        .first
+        .update(|w, _| noisy_identity(&mut rng, w.as_flattened_mut(), 64, 64));
 
     // Quantisation-aware: snap the hidden layers onto their int8 grids (per-row symmetric
     // scales), so the int8 file's error comes from the fitted output layer alone.
@@ -204,19 +197,22 @@ pub fn fit_energy() -> Fit {
                 }
             }
         };
-        snap(net.first.first.weight.as_flattened_mut(), 2);
-        snap(net.second.first.first.weight.as_flattened_mut(), 32);
-        snap(net.second.second.first.first.weight.as_flattened_mut(), 64);
-        snap(
-            net.second
-                .second
-                .second
-                .first
-                .first
-                .weight
-                .as_flattened_mut(),
-            64,
-        );
+        net.first.first.update(|w, _| snap(w.as_flattened_mut(), 2));
+        net.second
+            .first
+            .first
+            .update(|w, _| snap(w.as_flattened_mut(), 32));
+        net.second
+            .second
+            .first
+            .first
+            .update(|w, _| snap(w.as_flattened_mut(), 64));
+        net.second
+            .second
+            .second
+            .first
+            .first
+            .update(|w, _| snap(w.as_flattened_mut(), 64));
     }
 
     // Fit points: half from the data, half uniform over a box around it.
@@ -272,10 +268,12 @@ pub fn fit_energy() -> Fit {
     }
     let coef = cholesky_solve(ata, atb);
     let out = &mut net.second.second.second.second;
-    for j in 0..64 {
-        out.weight[0][j] = coef[j] as f32;
-    }
-    out.bias[0] = coef[64] as f32;
+    out.update(|w, b| {
+        for j in 0..64 {
+            w[0][j] = coef[j] as f32;
+        }
+        b[0] = coef[64] as f32;
+    });
 
     let energy = Tilted::new(MlpEnergy::new(net), base);
     // Fit quality (constant offset removed: the fit includes a bias, compare centred residuals).

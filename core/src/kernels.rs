@@ -1,36 +1,17 @@
-//! The inner loops, written once, with a summation order fixed in the source.
+//! The inner loops, with a summation order fixed by definition.
 //!
-//! Rust never reassociates or contracts floating-point arithmetic, so these loops produce the
-//! same bits on x86-64 (where LLVM vectorises the independent lanes) and on a Cortex-M4F (where
-//! they run scalar). That is what makes host and microcontroller chains bit-identical.
+//! Every output of these kernels is a **sequential** sum in index order:
+//! `y[o] = ((w₀x₀ + w₁x₁) + w₂x₂) + …`. Rust never reassociates or contracts floating-point
+//! arithmetic, so whatever the memory layout or the SIMD width (LLVM vectorises *across*
+//! independent outputs, never along one sum), the same bits come out on x86-64 and on a
+//! Cortex-M4F. That is what makes host and microcontroller chains bit-identical, and lets a
+//! layer keep a transposed copy of its weights for speed without changing a single result.
 
-/// Independent accumulators in [`dot`]; their sums are combined in a fixed tree.
-pub const DOT_LANES: usize = 16;
-
-/// `Σ a_i b_i`, accumulated in [`DOT_LANES`] interleaved partial sums, combined pairwise,
-/// then the tail added in order.
+/// `Σ_i a_i b_i`, summed in index order.
 #[inline]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    debug_assert_eq!(a.len(), b.len());
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut acc = [0.0f32; DOT_LANES];
-    let mut ca = a.chunks_exact(DOT_LANES);
-    let mut cb = b.chunks_exact(DOT_LANES);
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        for j in 0..DOT_LANES {
-            acc[j] += x[j] * y[j];
-        }
-    }
-    let mut width = DOT_LANES / 2;
-    while width > 0 {
-        for j in 0..width {
-            acc[j] += acc[j + width];
-        }
-        width /= 2;
-    }
-    let mut sum = acc[0];
-    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+    let mut sum = 0.0f32;
+    for (x, y) in a.iter().zip(b) {
         sum += x * y;
     }
     sum
@@ -44,18 +25,42 @@ pub fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
     }
 }
 
+/// `acc[o] = Σ_i wt[i][o] · x[i]` (summed over `i` in order) for weights stored transposed,
+/// `wt = Wᵀ`: the same bits as `dot(W[o], x)` for every `o`, vectorised across outputs.
+#[inline]
+pub fn gemv_t<const IN: usize, const OUT: usize>(
+    wt: &[[f32; OUT]; IN],
+    x: &[f32; IN],
+    acc: &mut [f32; OUT],
+) {
+    *acc = [0.0; OUT];
+    for (row, xi) in wt.iter().zip(x) {
+        axpy(*xi, row, acc);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn dot_matches_f64_reference() {
-        for n in [0usize, 1, 2, 7, 16, 17, 33, 64, 100] {
-            let a: [f32; 100] = core::array::from_fn(|i| ((i * 37 % 11) as f32 - 5.0) * 0.13);
-            let b: [f32; 100] = core::array::from_fn(|i| ((i * 17 % 7) as f32 - 3.0) * 0.29);
-            let exact: f64 = (0..n).map(|i| a[i] as f64 * b[i] as f64).sum();
-            let got = dot(&a[..n], &b[..n]) as f64;
-            assert!((got - exact).abs() < 1e-5, "n={n}: {got} vs {exact}");
+    fn dot_is_sequential() {
+        let a = [1e8f32, 1.0, -1e8, 1.0];
+        let b = [1.0f32; 4];
+        // ((1e8 + 1) − 1e8) + 1 = 1 in f32 (the 1 is absorbed), not 2.
+        assert_eq!(dot(&a, &b), 1.0);
+    }
+
+    #[test]
+    fn gemv_t_matches_row_dots_bitwise() {
+        let w: [[f32; 7]; 5] =
+            core::array::from_fn(|o| core::array::from_fn(|i| ((o * 7 + i) as f32 * 0.37).sin()));
+        let wt: [[f32; 5]; 7] = core::array::from_fn(|i| core::array::from_fn(|o| w[o][i]));
+        let x: [f32; 7] = core::array::from_fn(|i| (i as f32 * 1.3).cos() * 3.0);
+        let mut acc = [0.0; 5];
+        gemv_t(&wt, &x, &mut acc);
+        for o in 0..5 {
+            assert_eq!(acc[o].to_bits(), dot(&w[o], &x).to_bits());
         }
     }
 

@@ -3,8 +3,10 @@
 //! * Energy: `d → 32 → 64 → 64 → 64 → 1` with LeakyReLU(0.05) (10,593 parameters at d = 2),
 //!   tilted by ρ = N(0, diag σ²).
 //! * Flow: RealNVP with `K` blocks of two half-mask couplings whose `S` and `T` are
-//!   `A → H → B` ReLU MLPs: 4 blocks, hidden 16 in 2-D (1,312 parameters); 2 blocks with
-//!   hidden 32 / 39 / 51 for the d = 16 / 32 / 64 mixtures.
+//!   `A → H → B` ReLU MLPs: 4 blocks, hidden 16 in 2-D; 2 blocks with hidden 32 / 39 / 51 for
+//!   the d = 16 / 32 / 64 mixtures. The conditioners act on the slices only, so the 2-D flow has
+//!   784 parameters; the masked form the paper counts (`2 → 16 → 2`, 1,312 parameters) has the
+//!   same map, its masked-out weights never mattering.
 
 use crate::activation::{LeakyRelu, Relu};
 use crate::energy::{MlpEnergy, Tilted};

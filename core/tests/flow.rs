@@ -193,7 +193,7 @@ fn scale_factor_bounds_the_log_det() {
     type Net = Mlp1<1, 8, 1, Relu>;
     use emberflow_core::Parameters;
     let mut s = Net::zeroed();
-    s.second.bias = [100.0]; // tanh saturates at 1
+    s.second.update(|_, b| *b = [100.0]); // tanh saturates at 1
     let c = AffineCoupling::<2, 1, 1, Net>::new([0], [1], 0.25, s, Net::zeroed()).unwrap();
     let mut x = [0.3f32, 2.0];
     let ld = c.forward_in_place(&mut x);

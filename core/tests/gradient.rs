@@ -193,8 +193,10 @@ fn zero_last_layer_means_zero_energy() {
     let mut net = PaperEnergyNet::<2>::zeroed();
     randomize(&mut net, &mut rng, 1.0);
     let last = &mut net.second.second.second.second;
-    last.weight = [[0.0; 64]];
-    last.bias = [0.0];
+    last.update(|w, b| {
+        *w = [[0.0; 64]];
+        *b = [0.0];
+    });
     let e = MlpEnergy::new(net);
     let mut g = [1.0f32; 2];
     assert_eq!(e.energy_and_grad(&[0.3, -2.0], &mut g), 0.0);

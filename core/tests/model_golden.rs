@@ -492,7 +492,7 @@ fn encoder_errors() {
             needed: encode(Encoding::I8).len() as u32
         }
     );
-    energy.energy.net.second.weight[0][1] = f32::NAN;
+    energy.energy.net.second.update(|w, _| w[0][1] = f32::NAN);
     let mut buf = vec![0u8; 4096];
     assert_eq!(
         encode_energy_flow(&energy, &flow, &export(Encoding::F32), &mut buf).unwrap_err(),

@@ -266,7 +266,7 @@ fn energy_only_and_flow_only_files() {
     assert_eq!(out.encoding(), Encoding::F32);
     assert_eq!(
         out.weight(0, 3),
-        e.energy.net.second.second.second.second.weight[0][3]
+        e.energy.net.second.second.second.second.weight()[0][3]
     );
 }
 

@@ -55,8 +55,8 @@ impl<const IN: usize, const OUT: usize> ExportNet for Dense<IN, OUT> {
         f(LayerRef::Dense {
             rows: OUT,
             cols: IN,
-            weight: self.weight.as_flattened(),
-            bias: &self.bias,
+            weight: self.weight().as_flattened(),
+            bias: self.bias(),
         })
     }
 }
