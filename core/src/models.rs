@@ -39,3 +39,83 @@ pub type Flow32 = PaperFlow<32, 16, 16, 39, 2>;
 pub type Energy64 = PaperEnergy<64>;
 /// The d = 64 flow: 2 blocks, hidden 51.
 pub type Flow64 = PaperFlow<64, 32, 32, 51, 2>;
+
+/// Conditioner width `H` and block count `K` of the flow emberflow uses in dimension `d`:
+/// the paper's shapes at d = 2, 16, 32, 64 (hidden 16 × 4 blocks; 32, 39, 51 × 2 blocks), hidden
+/// 32 × 4 blocks for 3 ≤ d ≤ 8 and hidden 32 × 2 blocks for 9 ≤ d ≤ 16. The split is
+/// `A = ⌊d/2⌋`, `B = d − A`.
+pub const fn flow_shape(d: usize) -> Option<(usize, usize)> {
+    match d {
+        2 => Some((16, 4)),
+        3..=8 => Some((32, 4)),
+        9..=16 => Some((32, 2)),
+        32 => Some((39, 2)),
+        64 => Some((51, 2)),
+        _ => None,
+    }
+}
+
+/// The dimensions with a model shape (see [`flow_shape`]).
+pub const SUPPORTED_DIMS: &[usize] = &[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 32, 64];
+
+/// Call a generic function `f::<D, A, B, H, K>(args…)` for a run-time dimension, with the shape
+/// of [`flow_shape`]; evaluates to `None` for an unsupported dimension.
+///
+/// ```
+/// use emberflow_core::with_model_shape;
+/// fn params<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>()
+/// -> usize {
+///     emberflow_core::models::PaperFlow::<D, A, B, H, K>::identity(
+///         emberflow_core::DiagGaussian::standard(),
+///     )
+///     .num_params()
+/// }
+/// assert_eq!(with_model_shape!(2, params()), Some(784));
+/// assert_eq!(with_model_shape!(17, params()), None);
+/// ```
+#[macro_export]
+macro_rules! with_model_shape {
+    ($dim:expr, $f:ident ( $($arg:expr),* $(,)? )) => {
+        match $dim {
+            2 => Some($f::<2, 1, 1, 16, 4>($($arg),*)),
+            3 => Some($f::<3, 1, 2, 32, 4>($($arg),*)),
+            4 => Some($f::<4, 2, 2, 32, 4>($($arg),*)),
+            5 => Some($f::<5, 2, 3, 32, 4>($($arg),*)),
+            6 => Some($f::<6, 3, 3, 32, 4>($($arg),*)),
+            7 => Some($f::<7, 3, 4, 32, 4>($($arg),*)),
+            8 => Some($f::<8, 4, 4, 32, 4>($($arg),*)),
+            9 => Some($f::<9, 4, 5, 32, 2>($($arg),*)),
+            10 => Some($f::<10, 5, 5, 32, 2>($($arg),*)),
+            11 => Some($f::<11, 5, 6, 32, 2>($($arg),*)),
+            12 => Some($f::<12, 6, 6, 32, 2>($($arg),*)),
+            13 => Some($f::<13, 6, 7, 32, 2>($($arg),*)),
+            14 => Some($f::<14, 7, 7, 32, 2>($($arg),*)),
+            15 => Some($f::<15, 7, 8, 32, 2>($($arg),*)),
+            16 => Some($f::<16, 8, 8, 32, 2>($($arg),*)),
+            32 => Some($f::<32, 16, 16, 39, 2>($($arg),*)),
+            64 => Some($f::<64, 32, 32, 51, 2>($($arg),*)),
+            _ => None,
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>()
+    -> (usize, usize, usize, usize, usize) {
+        (D, A, B, H, K)
+    }
+
+    #[test]
+    fn dispatch_agrees_with_flow_shape() {
+        for &d in SUPPORTED_DIMS {
+            let (dd, a, b, h, k) = with_model_shape!(d, shape()).unwrap();
+            assert_eq!((dd, a, b), (d, d / 2, d - d / 2));
+            assert_eq!(flow_shape(d), Some((h, k)));
+        }
+        assert_eq!(flow_shape(1), None);
+        assert!(with_model_shape!(17usize, shape()).is_none());
+    }
+}

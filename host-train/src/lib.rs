@@ -1,6 +1,27 @@
 //! # emberflow-train
 //!
-//! Joint training of a tilted EBM and its RealNVP flow (flowMC-EBM). The training loop arrives
-//! with its own change; this crate currently re-exports the core model shapes it will train.
+//! Joint training of a tilted EBM and its RealNVP flow (flowMC-EBM, Grenioux, Moulines & Gabrié
+//! 2023) with candle on the CPU, negatives drawn by emberflow-core's FlowMC kernel.
+//!
+//! * [`mod@train`] — Algorithm 1 ([`train()`]) and the baselines ([`Method`]).
+//! * [`nets`] — the energy and flow in candle, shaped and ordered as core's models.
+//! * [`params`] — the one mapping between candle parameters and core models.
+//! * [`sampler`] — the persistent bank run by the core kernel in parallel threads.
+//! * [`adam`] — Adam with exposed state.
+//! * [`data`] — built-in data sets with their true densities, CSV and digits loaders,
+//!   standardisation.
+//! * [`metrics`] — mode weights, log-density error, R̂ and ESS (checked against ArviZ).
+
+pub mod adam;
+pub mod checkpoint;
+pub mod data;
+pub mod export;
+pub mod metrics;
+pub mod nets;
+pub mod params;
+pub mod sampler;
+pub mod train;
+
+pub use train::{Method, TrainConfig, Trained, train};
 
 pub use emberflow_core::models;

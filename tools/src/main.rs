@@ -4,6 +4,7 @@
 
 mod firmware;
 mod inspect;
+mod train;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -18,6 +19,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Train an EBM and its flow (flowMC-EBM) and export a model file.
+    Train(Box<train::Args>),
     /// Print a model file's header, layer shapes, encoding, size, checksum and quantisation
     /// errors; fails on a malformed file.
     Inspect(inspect::Args),
@@ -33,6 +36,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
+        Command::Train(args) => train::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Firmware { args } => firmware::run_cli(args),
     };

@@ -4,6 +4,8 @@
 //!   (release mode), the no_std build of the core for thumbv7em, and the firmware: its build,
 //!   lints, and runs under QEMU checked bit for bit against the host.
 //! * `bench-core` — criterion benchmarks of the core kernel, summarised into BENCHMARKS.md.
+//! * `bench-train` — train the built-in sets over several seeds and record the quality
+//!   figures against the paper's in BENCHMARKS.md.
 //! * `bench-firmware` — flash, RAM and exact instruction counts of the firmware under QEMU,
 //!   into BENCHMARKS.md.
 //! * `demo` — the end-to-end demonstration (arrives with the trainer and firmware).
@@ -12,6 +14,7 @@ mod bench;
 mod firmware;
 mod setup;
 mod test;
+mod train_bench;
 
 use anyhow::{Result, bail};
 
@@ -24,6 +27,7 @@ fn main() -> Result<()> {
     match cmd {
         "test" => test::run(rest),
         "bench-core" => bench::run_core(rest),
+        "bench-train" => train_bench::run_train(rest),
         "bench-firmware" => {
             if let Some(a) = rest.first() {
                 bail!("`cargo xtask bench-firmware` takes no arguments (got `{a}`)");
@@ -35,7 +39,9 @@ fn main() -> Result<()> {
              version yet; `cargo xtask test` runs the suite"
         ),
         "help" | "-h" | "--help" => {
-            println!("usage: cargo xtask <test | bench-core | bench-firmware | demo>");
+            println!(
+                "usage: cargo xtask <test | bench-core | bench-train | bench-firmware | demo>"
+            );
             Ok(())
         }
         other => bail!("unknown xtask command `{other}` (try `cargo xtask help`)"),

@@ -1,0 +1,130 @@
+//! Seeded sampling helpers shared by the data sets: exact per-component counts, an unbiased
+//! index draw and a Fisher–Yates shuffle, all on [`Xoshiro128PlusPlus`].
+
+use emberflow_core::Xoshiro128PlusPlus;
+
+/// Split `n` into counts proportional to `weights` (largest remainder; ties to the lower
+/// index), so the counts sum to `n` exactly. `weights` are positive and need not sum to 1.
+pub(crate) fn stratified_counts(weights: &[f64], n: usize) -> Vec<usize> {
+    let total: f64 = weights.iter().sum();
+    let exact: Vec<f64> = weights.iter().map(|w| w / total * n as f64).collect();
+    let mut counts: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
+    let assigned: usize = counts.iter().sum();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    // Largest fractional part first; a stable sort keeps the lower index first on ties.
+    order.sort_by(|&a, &b| {
+        let (fa, fb) = (exact[a] - exact[a].floor(), exact[b] - exact[b].floor());
+        fb.total_cmp(&fa)
+    });
+    for &k in order.iter().take(n.saturating_sub(assigned)) {
+        counts[k] += 1;
+    }
+    counts
+}
+
+/// A uniform integer in `0..n` (Lemire's multiply-and-reject, unbiased). `n` must be in
+/// `1..=u32::MAX`.
+pub(crate) fn below(rng: &mut Xoshiro128PlusPlus, n: usize) -> usize {
+    let n = u32::try_from(n).expect("index range fits in u32");
+    assert!(n > 0, "empty index range");
+    let mut m = u64::from(rng.next_word()) * u64::from(n);
+    if (m as u32) < n {
+        let threshold = n.wrapping_neg() % n;
+        while (m as u32) < threshold {
+            m = u64::from(rng.next_word()) * u64::from(n);
+        }
+    }
+    (m >> 32) as usize
+}
+
+/// Shuffle in place (Fisher–Yates, from the end).
+pub(crate) fn shuffle<T>(rng: &mut Xoshiro128PlusPlus, items: &mut [T]) {
+    for i in (1..items.len()).rev() {
+        let j = below(rng, i + 1);
+        items.swap(i, j);
+    }
+}
+
+/// `counts[k]` copies of each label `k`, in a seeded random order.
+pub(crate) fn shuffled_labels(rng: &mut Xoshiro128PlusPlus, counts: &[usize]) -> Vec<usize> {
+    let mut labels: Vec<usize> = counts
+        .iter()
+        .enumerate()
+        .flat_map(|(k, &c)| std::iter::repeat_n(k, c))
+        .collect();
+    shuffle(rng, &mut labels);
+    labels
+}
+
+/// `ln Σ exp(v)` in f64, stable; `−∞` for an empty slice or all `−∞`.
+pub(crate) fn log_sum_exp(values: impl IntoIterator<Item = f64> + Clone) -> f64 {
+    let max = values.clone().into_iter().fold(f64::NEG_INFINITY, f64::max);
+    if max == f64::NEG_INFINITY || max.is_nan() {
+        return max;
+    }
+    if max == f64::INFINITY {
+        return f64::INFINITY;
+    }
+    max + values
+        .into_iter()
+        .map(|v| (v - max).exp())
+        .sum::<f64>()
+        .ln()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_sum_to_n_and_follow_weights() {
+        assert_eq!(
+            stratified_counts(&[0.1, 0.2, 0.3, 0.4], 100),
+            [10, 20, 30, 40]
+        );
+        assert_eq!(stratified_counts(&[1.0, 2.0], 10), [3, 7]);
+        assert_eq!(stratified_counts(&[1.0, 1.0, 1.0], 10), [4, 3, 3]);
+        assert_eq!(stratified_counts(&[1.0; 4], 0), [0; 4]);
+        for n in [1, 7, 60000, 16384] {
+            assert_eq!(
+                stratified_counts(&[1.0 / 3.0, 2.0 / 3.0], n)
+                    .iter()
+                    .sum::<usize>(),
+                n
+            );
+        }
+    }
+
+    #[test]
+    fn below_is_in_range_and_roughly_uniform() {
+        let mut rng = Xoshiro128PlusPlus::seed_from_u64(1);
+        let mut hist = [0usize; 7];
+        for _ in 0..70_000 {
+            hist[below(&mut rng, 7)] += 1;
+        }
+        assert!(
+            hist.iter().all(|&h| (9_500..10_500).contains(&h)),
+            "{hist:?}"
+        );
+        assert_eq!(below(&mut rng, 1), 0);
+    }
+
+    #[test]
+    fn shuffle_is_a_seeded_permutation() {
+        let mut a: Vec<usize> = (0..100).collect();
+        shuffle(&mut Xoshiro128PlusPlus::seed_from_u64(5), &mut a);
+        let mut b: Vec<usize> = (0..100).collect();
+        shuffle(&mut Xoshiro128PlusPlus::seed_from_u64(5), &mut b);
+        assert_eq!(a, b);
+        assert_ne!(a, (0..100).collect::<Vec<_>>());
+        a.sort();
+        assert_eq!(a, (0..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn log_sum_exp_is_stable() {
+        assert!((log_sum_exp([1000.0, 1000.0]) - (1000.0 + 2f64.ln())).abs() < 1e-12);
+        assert_eq!(log_sum_exp([f64::NEG_INFINITY; 3]), f64::NEG_INFINITY);
+        assert_eq!(log_sum_exp(Vec::<f64>::new()), f64::NEG_INFINITY);
+    }
+}

@@ -1,0 +1,143 @@
+//! [`Standardizer`]: per-dimension standardisation, `x_model = (x_data − shift) / scale`, the
+//! convention of the model file's `Normalization` (`x_data = shift + scale · x_model`).
+
+use super::dataset::{Dataset, DatasetError};
+
+/// Per-dimension affine standardisation fitted on data: `shift` = mean, `scale` = standard
+/// deviation (population, divisor `n`), with a scale of 1 where the standard deviation is 0 or
+/// not a positive finite number.
+///
+/// [`Standardizer::apply`] maps data to model space, [`Standardizer::invert`] maps back; the
+/// arithmetic is the same as `emberflow_core::model::Normalization::{from_data, to_data}`, so
+/// the trainer can store `shift` and `scale` in the exported model unchanged.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Standardizer {
+    /// Per-dimension shift (the mean).
+    pub shift: Vec<f32>,
+    /// Per-dimension positive scale (the standard deviation, or 1).
+    pub scale: Vec<f32>,
+}
+
+impl Standardizer {
+    /// The identity transform in dimension `dim`.
+    pub fn identity(dim: usize) -> Self {
+        Self {
+            shift: vec![0.0; dim],
+            scale: vec![1.0; dim],
+        }
+    }
+
+    /// Fit on `data` (means and standard deviations accumulated in f64). An empty data set
+    /// gives the identity.
+    pub fn fit(data: &Dataset) -> Self {
+        let d = data.dim();
+        if data.is_empty() {
+            return Self::identity(d);
+        }
+        let n = data.len() as f64;
+        let mut mean = vec![0.0f64; d];
+        for row in data.rows() {
+            for (m, &v) in mean.iter_mut().zip(row) {
+                *m += f64::from(v);
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= n);
+        let mut var = vec![0.0f64; d];
+        for row in data.rows() {
+            for ((s, &v), m) in var.iter_mut().zip(row).zip(&mean) {
+                *s += (f64::from(v) - m).powi(2);
+            }
+        }
+        let scale = var
+            .iter()
+            .map(|s| {
+                let sd = (s / n).sqrt() as f32;
+                if sd > 0.0 && sd.is_finite() { sd } else { 1.0 }
+            })
+            .collect();
+        Self {
+            shift: mean.iter().map(|&m| m as f32).collect(),
+            scale,
+        }
+    }
+
+    /// The dimension.
+    pub fn dim(&self) -> usize {
+        self.shift.len()
+    }
+
+    /// Data → model space for one point, in place: `x ← (x − shift) / scale`.
+    pub fn apply_point(&self, x: &mut [f32]) {
+        for ((xi, m), s) in x.iter_mut().zip(&self.shift).zip(&self.scale) {
+            *xi = (*xi - m) / s;
+        }
+    }
+
+    /// Model → data space for one point, in place: `x ← shift + scale · x`.
+    pub fn invert_point(&self, x: &mut [f32]) {
+        for ((xi, m), s) in x.iter_mut().zip(&self.shift).zip(&self.scale) {
+            *xi = m + s * *xi;
+        }
+    }
+
+    /// Data → model space for a whole data set (panics if the dimensions differ). Fails only
+    /// when a value overflows f32 (a point absurdly far out relative to a tiny scale).
+    pub fn apply(&self, data: &Dataset) -> Result<Dataset, DatasetError> {
+        self.map(data, Self::apply_point)
+    }
+
+    /// Model → data space for a whole data set (panics if the dimensions differ). Fails only
+    /// when a value overflows f32.
+    pub fn invert(&self, data: &Dataset) -> Result<Dataset, DatasetError> {
+        self.map(data, Self::invert_point)
+    }
+
+    /// `ln |det ∂x_model/∂x_data| = −Σ ln scale`: add it to a model-space log density to get
+    /// the data-space one, `ln p_data(x) = ln p_model(apply(x)) − Σ ln scale`.
+    pub fn log_det_jacobian(&self) -> f64 {
+        -self.scale.iter().map(|&s| f64::from(s).ln()).sum::<f64>()
+    }
+
+    fn map(&self, data: &Dataset, f: impl Fn(&Self, &mut [f32])) -> Result<Dataset, DatasetError> {
+        assert_eq!(data.dim(), self.dim(), "dimension mismatch");
+        let mut values = data.values().to_vec();
+        for row in values.chunks_exact_mut(self.dim()) {
+            f(self, row);
+        }
+        Dataset::new(self.dim(), values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_apply_invert() {
+        let data = Dataset::new(3, vec![1.0, 5.0, 2.0, 3.0, 5.0, -2.0, 5.0, 5.0, 0.0]).unwrap();
+        let s = Standardizer::fit(&data);
+        assert_eq!(s.shift, [3.0, 5.0, 0.0]);
+        // Population sd: √(8/3) and √(8/3); the constant column gets scale 1.
+        let sd = (8.0f32 / 3.0).sqrt();
+        assert!((s.scale[0] - sd).abs() < 1e-6 && (s.scale[2] - sd).abs() < 1e-6);
+        assert_eq!(s.scale[1], 1.0);
+        let z = s.apply(&data).unwrap();
+        let refit = Standardizer::fit(&z);
+        for (m, sc) in refit.shift.iter().zip(&refit.scale) {
+            assert!(m.abs() < 1e-6 && (sc - 1.0).abs() < 1e-6);
+        }
+        let back = s.invert(&z).unwrap();
+        for (a, b) in back.values().iter().zip(data.values()) {
+            assert!((a - b).abs() < 1e-6);
+        }
+        assert!((s.log_det_jacobian() + 2.0 * f64::from(sd).ln()).abs() < 1e-6);
+        assert_eq!(Standardizer::identity(2).log_det_jacobian(), 0.0);
+        // Overflow is an error, not a panic.
+        let tiny = Standardizer {
+            shift: vec![0.0],
+            scale: vec![1e-30],
+        };
+        let big = Dataset::new(1, vec![1e10]).unwrap();
+        assert!(tiny.apply(&big).is_err());
+    }
+}

@@ -1,0 +1,592 @@
+//! `emberflow train`: joint EBM + flow training on a built-in data set, the UCI digits or a CSV
+//! file, exported to a model file, with a JSON report next to it.
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::Args as ClapArgs;
+use emberflow_core::model::Encoding;
+use emberflow_core::models::SUPPORTED_DIMS;
+use emberflow_core::{
+    Adaptation, ChainState, FlowMc, FlowMcConfig, GlobalMove, Schedule, StepStats, with_model_shape,
+};
+use emberflow_train::data::{
+    BuiltIn, Dataset, DigitsOptions, Standardizer, digits, load_csv, parse_class_weights,
+    parse_classes,
+};
+use emberflow_train::export::{ExportMeta, to_bytes, write_atomic};
+use emberflow_train::metrics::{
+    Chains, Grid2d, convergence, log_density_error_on_grid, mode_weights_from_samples,
+    mode_weights_on_grid, weights_mse,
+};
+use emberflow_train::sampler::chain_rng;
+use emberflow_train::train::{Progress, core_models};
+use emberflow_train::{Method, TrainConfig, train};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// `emberflow train` options.
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    /// A built-in data set: two-modes, four-modes, eight-gaussians, rings, gmm-16, gmm-32,
+    /// gmm-64, or digits.
+    #[arg(long, conflicts_with = "data", required_unless_present = "data")]
+    dataset: Option<String>,
+    /// A CSV file of numeric columns (header optional).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// flowmc (default), ula, short-run or nf.
+    #[arg(long, default_value = "flowmc")]
+    method: String,
+    /// Training iterations.
+    #[arg(long, default_value_t = 1500)]
+    iters: u64,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    time_budget: Option<f64>,
+    /// Seed (data generation, initialisation, sampling).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Weight encoding of the written model: f32, int16 or int8.
+    #[arg(long, default_value = "f32")]
+    quantize: String,
+    /// Batch size (data points and chains per iteration).
+    #[arg(long, default_value_t = 256)]
+    batch: usize,
+    /// Persistent chains.
+    #[arg(long, default_value_t = 8192)]
+    bank: usize,
+    /// i-SIR particles (0: independent MH instead).
+    #[arg(long, default_value_t = 64)]
+    particles: u16,
+    /// MALA steps per round.
+    #[arg(long, default_value_t = 15)]
+    mala_steps: u16,
+    /// Rounds per sweep.
+    #[arg(long, default_value_t = 2)]
+    rounds: u16,
+    /// Learning rate of both models at the start.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// Evaluate every this many iterations.
+    #[arg(long, default_value_t = 50)]
+    eval_every: u64,
+    /// digits: the classes to keep, e.g. 0,1,7.
+    #[arg(long)]
+    classes: Option<String>,
+    /// digits: the weight of each kept class, e.g. 0.2,0.3,0.5.
+    #[arg(long)]
+    class_weights: Option<String>,
+    /// Sampler threads (default: the number of cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// No progress line.
+    #[arg(long)]
+    quiet: bool,
+    /// Keep a checkpoint (`checkpoint.efck`) in this folder: every `--checkpoint-every`
+    /// iterations and on Ctrl-C.
+    #[arg(long)]
+    checkpoint_dir: Option<PathBuf>,
+    /// Checkpoint period in iterations.
+    #[arg(long, default_value_t = 100)]
+    checkpoint_every: u64,
+    /// Continue the run saved in `--checkpoint-dir` (same options and seed: the result is the
+    /// same as an uninterrupted run).
+    #[arg(long, requires = "checkpoint_dir")]
+    resume: bool,
+    /// The model file to write.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+struct Loaded {
+    name: String,
+    data: Dataset,
+    truth: Option<BuiltIn>,
+}
+
+fn load(args: &Args) -> Result<Loaded> {
+    if let Some(path) = &args.data {
+        let data = load_csv(path).map_err(|e| anyhow!("{e}"))?;
+        return Ok(Loaded {
+            name: path.display().to_string(),
+            data,
+            truth: None,
+        });
+    }
+    let name = args
+        .dataset
+        .as_deref()
+        .context("--dataset or --data is required")?;
+    if name == "digits" {
+        let mut options = DigitsOptions::default();
+        if let Some(c) = &args.classes {
+            options.classes = parse_classes(c).map_err(|e| anyhow!("--classes: {e}"))?;
+        }
+        if let Some(w) = &args.class_weights {
+            options.class_weights =
+                Some(parse_class_weights(w).map_err(|e| anyhow!("--class-weights: {e}"))?);
+        }
+        options.seed = args.seed;
+        let d = digits(&options).map_err(|e| anyhow!("digits: {e}"))?;
+        return Ok(Loaded {
+            name: "digits".into(),
+            data: d.data,
+            truth: None,
+        });
+    }
+    let set: BuiltIn = name.parse().map_err(|e| anyhow!("--dataset: {e}"))?;
+    Ok(Loaded {
+        name: set.name().into(),
+        data: set.sample(set.paper_len(), args.seed),
+        truth: Some(set),
+    })
+}
+
+/// Isotropic standardisation: per-dimension means, one scale (the largest per-dimension
+/// standard deviation) for every dimension, so the geometry of the data is kept; the base σ is
+/// then 1 (the paper's rule: σ² = the largest per-dimension variance).
+fn standardizer(data: &Dataset) -> Standardizer {
+    let mut s = Standardizer::fit(data);
+    let m = s.scale.iter().cloned().fold(0.0f32, f32::max);
+    let m = if m > 0.0 && m.is_finite() { m } else { 1.0 };
+    s.scale.iter_mut().for_each(|v| *v = m);
+    s
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    let method = Method::parse(&args.method)?;
+    let encoding = match args.quantize.as_str() {
+        "f32" => Encoding::F32,
+        "int16" => Encoding::I16,
+        "int8" => Encoding::I8,
+        other => bail!("--quantize: unknown encoding `{other}` (expected f32, int16 or int8)"),
+    };
+    if args.batch == 0 || args.bank == 0 {
+        bail!("--batch and --bank must be positive");
+    }
+    if args.particles == 1 {
+        bail!("--particles: i-SIR needs at least 2 particles (0 selects independent MH)");
+    }
+    if let Some(t) = args.time_budget
+        && !(t > 0.0 && t.is_finite())
+    {
+        bail!("--time-budget must be a positive number of seconds");
+    }
+    let loaded = load(args)?;
+    let dim = loaded.data.dim();
+    if !SUPPORTED_DIMS.contains(&dim) {
+        bail!("the data have {dim} columns; supported dimensions are {SUPPORTED_DIMS:?}");
+    }
+    let global = if args.particles == 0 {
+        GlobalMove::Imh
+    } else {
+        GlobalMove::Isir {
+            particles: args.particles,
+        }
+    };
+    let checkpoint = args
+        .checkpoint_dir
+        .as_ref()
+        .map(|d| d.join("checkpoint.efck"));
+    let resume = match (&checkpoint, args.resume) {
+        (Some(path), true) => Some(Box::new(
+            emberflow_train::checkpoint::Checkpoint::load(path).context("--resume")?,
+        )),
+        _ => None,
+    };
+    // Ctrl-C: finish the current iteration, save a checkpoint, export what we have.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        let _ = ctrlc::set_handler(move || stop.store(true, std::sync::atomic::Ordering::Relaxed));
+    }
+    let config = TrainConfig {
+        method,
+        checkpoint,
+        checkpoint_every: args.checkpoint_every,
+        resume,
+        stop: Some(stop),
+        iters: args.iters,
+        time_budget: args.time_budget,
+        batch: args.batch,
+        bank: args.bank,
+        lr_energy: args.lr,
+        lr_flow: args.lr,
+        sampler: FlowMcConfig {
+            schedule: Schedule {
+                global,
+                mala_steps: args.mala_steps,
+                rounds: args.rounds.max(1),
+            },
+            adaptation: Some(Adaptation::default()),
+        },
+        seed: args.seed,
+        threads: args
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        eval_every: args.eval_every.max(1),
+        ..TrainConfig::default()
+    };
+    with_model_shape!(dim, run_shape(args, &loaded, &config, encoding))
+        .expect("dimension checked above")
+}
+
+/// One evaluation record of the JSON report.
+#[derive(Debug, Clone)]
+struct Record {
+    iteration: u64,
+    seconds: f64,
+    ebm_weights: Option<Vec<f64>>,
+    ebm_mse: Option<f64>,
+    neg_weights: Option<Vec<f64>>,
+    neg_mse: Option<f64>,
+    local_acceptance: f32,
+    global_acceptance: f32,
+    energy_gap: f32,
+    flow_loss: f32,
+}
+
+fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>(
+    args: &Args,
+    loaded: &Loaded,
+    config: &TrainConfig,
+    encoding: Encoding,
+) -> Result<()> {
+    let std = standardizer(&loaded.data);
+    let model_data = std.apply(&loaded.data).map_err(|e| anyhow!("{e}"))?;
+    let truth = loaded.truth.map(|s| s.truth());
+    let grid = loaded.truth.and_then(Grid2d::for_set).filter(|_| D == 2);
+    let to_model = |x: &[f32]| -> [f32; D] {
+        let mut z: [f32; D] = x.try_into().expect("row of D");
+        std.apply_point(&mut z);
+        z
+    };
+    let ebm_weights = |energy: &emberflow_core::models::PaperEnergy<D>| {
+        let (truth, grid) = (truth.as_ref()?, grid.as_ref()?);
+        Some(
+            mode_weights_on_grid(
+                grid,
+                truth.n_modes(),
+                |x| truth.region(x),
+                |x| emberflow_core::Energy::energy(energy, &to_model(x)),
+            )
+            .weights,
+        )
+    };
+    let sample_weights = |states: &[[f32; D]]| {
+        let truth = truth.as_ref()?;
+        let mut flat = Vec::with_capacity(states.len() * D);
+        for s in states {
+            let mut x = *s;
+            std.invert_point(&mut x);
+            flat.extend_from_slice(&x);
+        }
+        Some(mode_weights_from_samples(&flat, D, truth.n_modes(), |x| truth.region(x)).weights)
+    };
+    let true_weights = truth.as_ref().map(|t| t.weights());
+    let mse = |w: &Option<Vec<f64>>| -> Option<f64> {
+        Some(weights_mse(w.as_ref()?, true_weights.as_ref()?))
+    };
+
+    let mut log: Vec<Record> = Vec::new();
+    let quiet = args.quiet;
+    let trained = train::<D, A, B, H, K>(&model_data, 1.0, config, |p: &Progress<'_, D>| {
+        let ebm = ebm_weights(p.energy);
+        let neg = sample_weights(p.bank);
+        let r = Record {
+            iteration: p.iteration,
+            seconds: p.seconds,
+            ebm_mse: mse(&ebm),
+            neg_mse: mse(&neg),
+            ebm_weights: ebm,
+            neg_weights: neg,
+            local_acceptance: p.stats.local_acceptance(),
+            global_acceptance: p.stats.global_acceptance(),
+            energy_gap: p.losses.0,
+            flow_loss: p.losses.1,
+        };
+        if !quiet {
+            let mut line = format!(
+                "\r[{:>6}/{}] {:>6.1}s  accept local {:.2} global {:.2}  gap {:+.3}  flow {:.3}",
+                r.iteration,
+                config.iters,
+                r.seconds,
+                r.local_acceptance,
+                r.global_acceptance,
+                r.energy_gap,
+                r.flow_loss
+            );
+            if let Some(m) = r.ebm_mse {
+                line += &format!("  EBM weights MSE {m:.2e}");
+            }
+            if let Some(m) = r.neg_mse {
+                line += &format!("  negatives MSE {m:.2e}");
+            }
+            eprint!("{line}   ");
+            std::io::stderr().flush().ok();
+        }
+        log.push(r);
+        true
+    })?;
+    if !quiet {
+        eprintln!();
+    }
+    if trained.interrupted {
+        eprintln!(
+            "interrupted at iteration {}{}",
+            trained.iterations,
+            config
+                .checkpoint
+                .as_ref()
+                .map_or(String::new(), |p| format!(
+                    "; checkpoint in {} (continue with --resume)",
+                    p.display()
+                ))
+        );
+    }
+    if trained.rollbacks > 0 {
+        eprintln!(
+            "training diverged and was rolled back {} time(s) with halved learning rates",
+            trained.rollbacks
+        );
+    }
+
+    // Final evaluation on the exported (averaged) model.
+    let (energy, flow) = core_models::<D, A, B, H, K>(&trained)?;
+    let final_ebm = ebm_weights(&energy);
+    let fresh = fresh_samples::<D, _, _>(&energy, &flow, config, 4096, 8, args.seed);
+    let fresh_weights = sample_weights(&fresh.0);
+    let neg_vs_ebm = match (&fresh_weights, &final_ebm) {
+        (Some(a), Some(b)) => Some(weights_mse(a, b)),
+        _ => None,
+    };
+    let mut metrics: Vec<(String, f32)> = Vec::new();
+    if let Some(m) = mse(&final_ebm) {
+        metrics.push(("ebm_weights_mse".into(), m as f32));
+    }
+    if let Some(m) = neg_vs_ebm {
+        metrics.push(("negatives_vs_ebm_mse".into(), m as f32));
+    }
+    if let Some(m) = mse(&fresh_weights) {
+        metrics.push(("negatives_weights_mse".into(), m as f32));
+    }
+    // The paper's Table 1 metric on the 2-D sets with a known density.
+    if let (Some(truth), Some(grid)) = (truth.as_ref(), grid.as_ref()) {
+        let err = log_density_error_on_grid(
+            grid,
+            |x| emberflow_core::Energy::energy(&energy, &to_model(x)),
+            |x| truth.log_density(x),
+        );
+        metrics.push(("log_density_sq_err_median".into(), err.median as f32));
+    }
+    // Table 2: the largest rank-normalised split R̂ over dimensions of 128 fresh chains.
+    if D > 2 && truth.is_some() {
+        let rhat = max_rhat::<D, _, _>(&energy, &flow, config, 128, 200, args.seed);
+        metrics.push(("max_rhat_128_chains".into(), rhat as f32));
+    }
+    metrics.push(("local_acceptance".into(), fresh.1.local_acceptance()));
+    metrics.push(("global_acceptance".into(), fresh.1.global_acceptance()));
+    metrics.push(("train_seconds".into(), trained.seconds as f32));
+
+    let meta = ExportMeta {
+        shift: std.shift.clone(),
+        scale: std.scale.clone(),
+        sampler: config.sampler,
+        chains: config.bank as u32,
+        dataset: loaded.name.clone(),
+        seed: args.seed,
+        metrics: metrics.clone(),
+    };
+    let probes: Vec<f32> = model_data.values().iter().take(2000 * D).copied().collect();
+    let bytes = to_bytes::<D, A, B, H, K>(&trained, &meta, encoding, &probes)?;
+    write_atomic(&args.out, &bytes)?;
+
+    let report = report_json(
+        args,
+        loaded,
+        &trained,
+        &metrics,
+        &final_ebm,
+        &fresh_weights,
+        &true_weights,
+        &log,
+    );
+    let report_path = args.out.with_extension("json");
+    write_atomic(&report_path, report.as_bytes())?;
+    println!(
+        "wrote {} ({} bytes, {:?}) and {} after {} iterations in {:.1} s",
+        args.out.display(),
+        bytes.len(),
+        encoding,
+        report_path.display(),
+        trained.iterations,
+        trained.seconds
+    );
+    for (k, v) in &metrics {
+        println!("  {k}: {v:.4e}");
+    }
+    Ok(())
+}
+
+/// `chains` fresh chains started from the flow, `sweeps` sweeps of the sampler; the states after
+/// every sweep past the first two (≈ 6 nearly independent states per chain: the global move
+/// renews a chain in one sweep) and the statistics.
+fn fresh_samples<const D: usize, U, F>(
+    energy: &U,
+    flow: &F,
+    config: &TrainConfig,
+    chains: usize,
+    sweeps: usize,
+    seed: u64,
+) -> (Vec<[f32; D]>, StepStats)
+where
+    U: emberflow_core::Energy<D> + Sync,
+    F: emberflow_core::Flow<D> + Sync,
+{
+    let kernel = FlowMc::new(energy, flow, config.sampler).expect("validated");
+    let threads = config.threads.max(1);
+    let per = chains.div_ceil(threads);
+    let mut out = Vec::new();
+    let mut stats = StepStats::default();
+    std::thread::scope(|s| {
+        let hs: Vec<_> = (0..threads)
+            .map(|t| {
+                let kernel = &kernel;
+                s.spawn(move || {
+                    let mut st = StepStats::default();
+                    let mut xs = Vec::new();
+                    for c in t * per..((t + 1) * per).min(chains) {
+                        let mut rng = chain_rng(seed ^ 0xf5e5, u64::MAX, c);
+                        let mut x = [0.0; D];
+                        flow.sample(&mut rng, &mut x);
+                        let mut chain: ChainState<D> = kernel.chain(x, config.step_size);
+                        for k in 0..sweeps {
+                            kernel.sweep(&mut chain, &mut rng, &mut st);
+                            if k >= 2 {
+                                xs.push(chain.x);
+                            }
+                        }
+                    }
+                    (xs, st)
+                })
+            })
+            .collect();
+        for h in hs {
+            let (xs, st) = h.join().expect("sampler thread");
+            out.extend(xs);
+            stats.merge(&st);
+        }
+    });
+    (out, stats)
+}
+
+/// Max over dimensions of the rank-normalised split R̂ of `chains` chains started from the flow,
+/// `draws` sweeps each (every state after a sweep is a draw).
+fn max_rhat<const D: usize, U, F>(
+    energy: &U,
+    flow: &F,
+    config: &TrainConfig,
+    chains: usize,
+    draws: usize,
+    seed: u64,
+) -> f64
+where
+    U: emberflow_core::Energy<D> + Sync,
+    F: emberflow_core::Flow<D> + Sync,
+{
+    let kernel = FlowMc::new(energy, flow, config.sampler).expect("validated");
+    let threads = config.threads.max(1);
+    let per = chains.div_ceil(threads);
+    let mut values = vec![0.0f32; chains * draws * D];
+    std::thread::scope(|s| {
+        for (t, part) in values.chunks_mut(per * draws * D).enumerate() {
+            let kernel = &kernel;
+            s.spawn(move || {
+                let mut st = StepStats::default();
+                for (k, chain_out) in part.chunks_mut(draws * D).enumerate() {
+                    let c = t * per + k;
+                    let mut rng = chain_rng(seed ^ 0x4a47, u64::MAX - 1, c);
+                    let mut x = [0.0; D];
+                    flow.sample(&mut rng, &mut x);
+                    let mut chain: ChainState<D> = kernel.chain(x, config.step_size);
+                    for draw in chain_out.chunks_mut(D) {
+                        kernel.sweep(&mut chain, &mut rng, &mut st);
+                        draw.copy_from_slice(&chain.x);
+                    }
+                }
+            });
+        }
+    });
+    Chains::new(&values, chains, draws, D).map_or(f64::NAN, |c| convergence(&c).max_rhat())
+}
+
+fn json_list(v: &Option<Vec<f64>>) -> String {
+    match v {
+        Some(v) => format!(
+            "[{}]",
+            v.iter()
+                .map(|x| format!("{x:.6}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => "null".into(),
+    }
+}
+
+fn json_num(v: Option<f64>) -> String {
+    v.filter(|x| x.is_finite())
+        .map_or("null".into(), |x| format!("{x:.6e}"))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report_json(
+    args: &Args,
+    loaded: &Loaded,
+    trained: &emberflow_train::Trained,
+    metrics: &[(String, f32)],
+    ebm: &Option<Vec<f64>>,
+    fresh: &Option<Vec<f64>>,
+    truth: &Option<Vec<f64>>,
+    log: &[Record],
+) -> String {
+    let mut s = String::from("{\n");
+    s += &format!("  \"dataset\": {:?},\n", loaded.name);
+    s += &format!("  \"method\": {:?},\n", args.method);
+    s += &format!("  \"seed\": {},\n", args.seed);
+    s += &format!("  \"iterations\": {},\n", trained.iterations);
+    s += &format!("  \"train_seconds\": {:.3},\n", trained.seconds);
+    s += &format!(
+        "  \"skipped_steps\": [{}, {}],\n",
+        trained.skipped.0, trained.skipped.1
+    );
+    s += &format!("  \"true_weights\": {},\n", json_list(truth));
+    s += &format!("  \"ebm_weights\": {},\n", json_list(ebm));
+    s += &format!("  \"negatives_weights\": {},\n", json_list(fresh));
+    s += "  \"metrics\": {";
+    s += &metrics
+        .iter()
+        .map(|(k, v)| format!("{k:?}: {}", json_num(Some(f64::from(*v)))))
+        .collect::<Vec<_>>()
+        .join(", ");
+    s += "},\n  \"log\": [\n";
+    s += &log
+        .iter()
+        .map(|r| {
+            format!(
+                "    {{\"iteration\": {}, \"seconds\": {:.3}, \"ebm_weights\": {}, \"ebm_mse\": {}, \"negatives_weights\": {}, \"negatives_mse\": {}, \"local_acceptance\": {:.4}, \"global_acceptance\": {:.4}, \"energy_gap\": {}, \"flow_loss\": {}}}",
+                r.iteration,
+                r.seconds,
+                json_list(&r.ebm_weights),
+                json_num(r.ebm_mse),
+                json_list(&r.neg_weights),
+                json_num(r.neg_mse),
+                r.local_acceptance,
+                r.global_acceptance,
+                json_num(Some(f64::from(r.energy_gap))),
+                json_num(Some(f64::from(r.flow_loss)))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",\n");
+    s += "\n  ]\n}\n";
+    s
+}

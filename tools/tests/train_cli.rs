@@ -1,0 +1,138 @@
+//! `emberflow train` from the command line: argument and file errors give one readable line and
+//! a non-zero exit; a tiny run writes a model that `emberflow inspect` reads, and a report.
+
+use std::process::Command;
+
+fn emberflow(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_emberflow"))
+        .args(args)
+        .output()
+        .expect("run emberflow");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn fails_with(args: &[&str], needle: &str) {
+    let (ok, _, err) = emberflow(args);
+    assert!(!ok, "{args:?} should fail");
+    assert!(
+        err.contains(needle),
+        "{args:?}: expected `{needle}` in:\n{err}"
+    );
+    assert!(!err.contains("panicked"), "{args:?} panicked:\n{err}");
+}
+
+#[test]
+fn argument_and_file_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m.efm");
+    let out = out.to_str().unwrap();
+    fails_with(
+        &["train", "--dataset", "five-modes", "--out", out],
+        "five-modes",
+    );
+    fails_with(
+        &[
+            "train",
+            "--dataset",
+            "four-modes",
+            "--quantize",
+            "int4",
+            "--out",
+            out,
+        ],
+        "int4",
+    );
+    fails_with(
+        &[
+            "train",
+            "--dataset",
+            "four-modes",
+            "--method",
+            "sgld",
+            "--out",
+            out,
+        ],
+        "sgld",
+    );
+    fails_with(
+        &[
+            "train",
+            "--dataset",
+            "four-modes",
+            "--particles",
+            "1",
+            "--out",
+            out,
+        ],
+        "particles",
+    );
+    fails_with(
+        &[
+            "train",
+            "--dataset",
+            "four-modes",
+            "--time-budget=-3",
+            "--out",
+            out,
+        ],
+        "time-budget",
+    );
+    fails_with(
+        &["train", "--data", "/no/such/file.csv", "--out", out],
+        "file.csv",
+    );
+    let csv = dir.path().join("bad.csv");
+    std::fs::write(&csv, "x,y\n1,2\n3,abc\n").unwrap();
+    fails_with(
+        &["train", "--data", csv.to_str().unwrap(), "--out", out],
+        "line 3",
+    );
+    let wide = dir.path().join("wide.csv");
+    std::fs::write(&wide, "1\n2\n3\n").unwrap();
+    fails_with(
+        &["train", "--data", wide.to_str().unwrap(), "--out", out],
+        "supported dimensions",
+    );
+    assert!(!std::path::Path::new(out).exists(), "no partial model file");
+}
+
+#[test]
+fn tiny_run_writes_model_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tiny.efm");
+    let (ok, stdout, err) = emberflow(&[
+        "train",
+        "--dataset",
+        "four-modes",
+        "--iters",
+        "20",
+        "--batch",
+        "32",
+        "--bank",
+        "64",
+        "--particles",
+        "8",
+        "--mala-steps",
+        "2",
+        "--rounds",
+        "1",
+        "--eval-every",
+        "10",
+        "--quantize",
+        "int8",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(stdout.contains("wrote"), "{stdout}");
+    let report = std::fs::read_to_string(out.with_extension("json")).unwrap();
+    assert!(report.contains("\"ebm_weights_mse\""), "{report}");
+    let (ok, stdout, err) = emberflow(&["inspect", out.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(stdout.to_lowercase().contains("int8"), "{stdout}");
+}
