@@ -1,24 +1,28 @@
 //! The build-time configuration: `EMBERFLOW_*` environment variables read with `option_env!`
 //! when a program is compiled, parsed and checked at start-up.
 //!
+//! The model file itself is chosen with `EMBERFLOW_MODEL` (see [`crate::model`]). The schedule,
+//! step size and adaptation come from the model's sampler settings; each variable below that is
+//! set replaces the model's value ([`Overrides`]).
+//!
 //! | variable | meaning | default |
 //! |---|---|---|
 //! | `EMBERFLOW_SEED` | sampling seed; chain `c` uses `Xoshiro128PlusPlus::stream(seed, c)` | `0` |
 //! | `EMBERFLOW_CHAINS` | number of chains, 1..=65535 | `4` |
 //! | `EMBERFLOW_N` | samples per chain (one per sweep), ≥ 1 | `100` |
 //! | `EMBERFLOW_WARMUP` | adapting sweeps before sampling (not recorded) | `20` |
-//! | `EMBERFLOW_MODEL_SEED` | seed of the demo models (`emberflow_core::testing`) | `1` |
-//! | `EMBERFLOW_GLOBAL` | global move: `none`, `imh`, `isir` (64 particles) or `isir:N` | `isir:64` |
-//! | `EMBERFLOW_MALA_STEPS` | MALA steps per round `K` | `15` |
-//! | `EMBERFLOW_ROUNDS` | rounds per sweep `R` | `2` |
-//! | `EMBERFLOW_STEP_SIZE` | initial MALA step size η | `0.1` |
-//! | `EMBERFLOW_ADAPT` | warm-up adaptation: `off`, `on` (target 0.75), `optimal` (0.574) or a target in (0, 1) | `on` |
+//! | `EMBERFLOW_GLOBAL` | global move: `none`, `imh`, `isir` (64 particles) or `isir:N` | the model's |
+//! | `EMBERFLOW_MALA_STEPS` | MALA steps per round `K` | the model's |
+//! | `EMBERFLOW_ROUNDS` | rounds per sweep `R` | the model's |
+//! | `EMBERFLOW_STEP_SIZE` | initial MALA step size η | the model's |
+//! | `EMBERFLOW_ADAPT` | warm-up adaptation: `off`, `on` (the model's rule, else target 0.75), `optimal` (0.574) or a target in (0, 1) | the model's |
 //!
-//! The sampling protocol these drive is in the `sample` program's documentation. Values are
-//! checked at start-up, so a bad one stops the program with a clear error and
-//! [`crate::EXIT_CONFIG`] instead of failing the build.
+//! The sampling protocol these drive is [`crate::protocol`]. Values are checked at start-up,
+//! so a bad one stops the program with a clear error and [`crate::EXIT_CONFIG`] instead of
+//! failing the build.
 
-use emberflow_core::{Adaptation, FlowMcConfig, GlobalMove, Schedule};
+use crate::protocol::{Adapt, Overrides, Run};
+use emberflow_core::GlobalMove;
 
 /// The raw strings, as captured by [`build_config!`](crate::build_config).
 #[derive(Clone, Copy, Debug, Default)]
@@ -31,8 +35,6 @@ pub struct RawConfig {
     pub n: Option<&'static str>,
     /// `EMBERFLOW_WARMUP`.
     pub warmup: Option<&'static str>,
-    /// `EMBERFLOW_MODEL_SEED`.
-    pub model_seed: Option<&'static str>,
     /// `EMBERFLOW_GLOBAL`.
     pub global: Option<&'static str>,
     /// `EMBERFLOW_MALA_STEPS`.
@@ -61,7 +63,6 @@ macro_rules! build_config {
             chains: option_env!("EMBERFLOW_CHAINS"),
             n: option_env!("EMBERFLOW_N"),
             warmup: option_env!("EMBERFLOW_WARMUP"),
-            model_seed: option_env!("EMBERFLOW_MODEL_SEED"),
             global: option_env!("EMBERFLOW_GLOBAL"),
             mala_steps: option_env!("EMBERFLOW_MALA_STEPS"),
             rounds: option_env!("EMBERFLOW_ROUNDS"),
@@ -99,40 +100,10 @@ impl defmt::Format for ConfigError {
 /// The checked settings of the `sample` program.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SampleConfig {
-    /// Sampling seed.
-    pub seed: u64,
-    /// Number of chains.
-    pub chains: u16,
-    /// Samples per chain.
-    pub n: u32,
-    /// Adapting warm-up sweeps per chain.
-    pub warmup: u32,
-    /// Seed of the demo models.
-    pub model_seed: u64,
-    /// The sweep.
-    pub schedule: Schedule,
-    /// Initial MALA step size.
-    pub step_size: f32,
-    /// Step-size adaptation during warm-up (sampling is always exact: adaptation frozen).
-    pub adaptation: Option<Adaptation>,
-}
-
-impl SampleConfig {
-    /// The kernel settings for the warm-up sweeps.
-    pub fn warmup_kernel(&self) -> FlowMcConfig {
-        FlowMcConfig {
-            schedule: self.schedule,
-            adaptation: self.adaptation,
-        }
-    }
-
-    /// The kernel settings for the recorded sweeps (adaptation frozen).
-    pub fn sampling_kernel(&self) -> FlowMcConfig {
-        FlowMcConfig {
-            schedule: self.schedule,
-            adaptation: None,
-        }
-    }
+    /// Seed, chains, samples, warm-up.
+    pub run: Run,
+    /// What replaces the model's sampler settings.
+    pub overrides: Overrides,
 }
 
 fn err(var: &'static str, value: &'static str, expected: &'static str) -> ConfigError {
@@ -189,23 +160,28 @@ pub fn float_bits(bits: Option<&'static str>) -> Option<f32> {
 }
 
 /// Parse `off`, `on`, `optimal` or a target acceptance in (0, 1) (given as its f32 `bits`).
-pub fn parse_adapt(
-    s: &'static str,
-    bits: Option<&'static str>,
-) -> Result<Option<Adaptation>, ConfigError> {
+pub fn parse_adapt(s: &'static str, bits: Option<&'static str>) -> Result<Adapt, ConfigError> {
     const EXPECTED: &str = "`off`, `on`, `optimal` or a target acceptance in (0, 1)";
     match s.trim() {
-        "off" | "none" => Ok(None),
-        "on" | "default" => Ok(Some(Adaptation::default())),
-        "optimal" => Ok(Some(Adaptation::optimal_mala())),
+        "off" | "none" => Ok(Adapt::Off),
+        "on" | "default" => Ok(Adapt::On),
+        "optimal" => Ok(Adapt::Target(
+            emberflow_core::Adaptation::optimal_mala().target,
+        )),
         _ => match float_bits(bits) {
-            Some(target) if target > 0.0 && target < 1.0 => Ok(Some(Adaptation {
-                target,
-                ..Adaptation::default()
-            })),
+            Some(target) if target > 0.0 && target < 1.0 => Ok(Adapt::Target(target)),
             _ => Err(err("EMBERFLOW_ADAPT", s, EXPECTED)),
         },
     }
+}
+
+fn optional<T: core::str::FromStr>(
+    var: &'static str,
+    raw: Option<&'static str>,
+    expected: &'static str,
+) -> Result<Option<T>, ConfigError> {
+    raw.map(|s| s.trim().parse().map_err(|_| err(var, s, expected)))
+        .transpose()
 }
 
 impl RawConfig {
@@ -224,26 +200,18 @@ impl RawConfig {
             20u32,
             "an integer in 0..2^32",
         )?;
-        let model_seed = int(
-            "EMBERFLOW_MODEL_SEED",
-            self.model_seed,
-            1u64,
-            "an integer in 0..2^64",
-        )?;
-        let global = match self.global {
-            None => GlobalMove::Isir { particles: 64 },
-            Some(s) => parse_global(s)?,
-        };
-        let mala_steps = int(
+        let global = self.global.map(parse_global).transpose()?;
+        let mala_steps = optional(
             "EMBERFLOW_MALA_STEPS",
             self.mala_steps,
-            15u16,
             "an integer in 0..=65535",
         )?;
         const ROUNDS: &str = "an integer in 1..=65535";
-        let rounds = int("EMBERFLOW_ROUNDS", self.rounds, 2u16, ROUNDS)?;
-        let rounds = nonzero("EMBERFLOW_ROUNDS", rounds, self.rounds, ROUNDS)?;
-        if global == GlobalMove::None && mala_steps == 0 {
+        let rounds = optional("EMBERFLOW_ROUNDS", self.rounds, ROUNDS)?;
+        if rounds == Some(0) {
+            return Err(err("EMBERFLOW_ROUNDS", self.rounds.unwrap_or(""), ROUNDS));
+        }
+        if global == Some(GlobalMove::None) && mala_steps == Some(0) {
             return Err(err(
                 "EMBERFLOW_MALA_STEPS",
                 self.mala_steps.unwrap_or("0"),
@@ -252,34 +220,30 @@ impl RawConfig {
         }
         const STEP: &str = "a finite step size > 0";
         let step_size = match self.step_size {
-            None => 0.1f32,
-            Some(raw) => float_bits(self.step_size_bits)
-                .ok_or_else(|| err("EMBERFLOW_STEP_SIZE", raw, STEP))?,
+            None => None,
+            Some(raw) => match float_bits(self.step_size_bits) {
+                Some(eta) if eta.is_finite() && eta > 0.0 => Some(eta),
+                _ => return Err(err("EMBERFLOW_STEP_SIZE", raw, STEP)),
+            },
         };
-        if !(step_size.is_finite() && step_size > 0.0) {
-            return Err(err(
-                "EMBERFLOW_STEP_SIZE",
-                self.step_size.unwrap_or(""),
-                STEP,
-            ));
-        }
-        let adaptation = match self.adapt {
-            None => Some(Adaptation::default()),
-            Some(s) => parse_adapt(s, self.adapt_bits)?,
-        };
+        let adapt = self
+            .adapt
+            .map(|s| parse_adapt(s, self.adapt_bits))
+            .transpose()?;
         Ok(SampleConfig {
-            seed,
-            chains,
-            n,
-            warmup,
-            model_seed,
-            schedule: Schedule {
+            run: Run {
+                seed,
+                chains,
+                n,
+                warmup,
+            },
+            overrides: Overrides {
                 global,
                 mala_steps,
                 rounds,
+                step_size,
+                adapt,
             },
-            step_size,
-            adaptation,
         })
     }
 }

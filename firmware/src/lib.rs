@@ -1,8 +1,9 @@
 //! # emberflow-firmware
 //!
 //! The runtime shared by the firmware programs in `src/bin/`: the defmt transport, the panic
-//! and fault handlers, [`exit`], the build-time configuration ([`config`]), the demo models
-//! ([`models`]), the cost counter ([`cost`]), the stack high-water mark ([`stack`]) and the
+//! and fault handlers, [`exit`], the build-time configuration ([`config`]), the compiled-in
+//! model file ([`model`]), the sampling and scoring protocol shared with the host
+//! ([`protocol`]), the cost counter ([`cost`]), the stack high-water mark ([`stack`]) and the
 //! frames the host decodes ([`wire`]).
 //!
 //! * Transport (one of): `defmt-semihosting` (default; QEMU, or a board under a debugger) or
@@ -30,7 +31,8 @@ use defmt_semihosting as _;
 
 pub mod config;
 pub mod cost;
-pub mod models;
+pub mod model;
+pub mod protocol;
 pub mod stack;
 pub mod wire;
 

@@ -7,52 +7,52 @@
 //!
 //! | tag | fields |
 //! |---|---|
-//! | `ef:begin` | `program d chains n warmup seed model_seed global particles mala_steps rounds step_size adapt unit` |
-//! | `ef:s` | `c` chain, `i` sample index, `x` bits of the state after sweep `i` |
+//! | `ef:begin` | `program model_crc d` and, for `sample`, `chains n warmup seed global particles mala_steps rounds step_size adapt` (the effective settings: the model's with the build's overrides), then `unit` |
+//! | `ef:s` | `c` chain, `i` sample index, `x` bits of the state after sweep `i`, in data units |
 //! | `ef:chain` | `c local_proposed local_accepted global_proposed global_accepted nonfinite step_size` |
-//! | `ef:e` | `i` point index, `x` bits of the point, `u` bits of `U(x) = −ln π(x)` (unnormalised) |
+//! | `ef:e` | `i` point index, `x` bits of the point (data units), `u` bits of `U = −ln π` (unnormalised, model space) |
 //! | `ef:cost` | `kind` (`mala`, `global`, `energy`) `unit count total min max` |
 //! | `ef:memory` | `stack` high-water mark and `stack_capacity`, bytes |
 //! | `ef:end` | `records` data records sent |
 //!
 //! Errors are `defmt::error!` frames; the program then exits non-zero.
 
-use crate::config::SampleConfig;
 use crate::cost::{Tally, UNIT};
+use crate::protocol::Protocol;
 use emberflow_core::{GlobalMove, StepStats};
 
-/// `ef:begin` for the `sample` program.
-pub fn begin_sample(d: usize, cfg: &SampleConfig) {
-    let (global, particles) = match cfg.schedule.global {
+/// `ef:begin` for the `sample` program: the model's CRC-32 and dimension, the settings in force.
+pub fn begin_sample(model_crc: u32, d: usize, p: &Protocol) {
+    let (global, particles) = match p.schedule.global {
         GlobalMove::None => ("none", 0),
         GlobalMove::Imh => ("imh", 1),
         GlobalMove::Isir { particles } => ("isir", particles),
     };
-    let adapt = cfg.adaptation.map_or(0, |a| a.target.to_bits());
+    let adapt = p.adaptation.map_or(0, |a| a.target.to_bits());
     defmt::println!(
-        "ef:begin program=sample d={=usize} chains={=u16} n={=u32} warmup={=u32} seed={=u64} model_seed={=u64} global={=str} particles={=u16} mala_steps={=u16} rounds={=u16} step_size={=u32} adapt={=u32} unit={=str}",
+        "ef:begin program=sample model_crc={=u32} d={=usize} chains={=u16} n={=u32} warmup={=u32} seed={=u64} global={=str} particles={=u16} mala_steps={=u16} rounds={=u16} step_size={=u32} adapt={=u32} unit={=str}",
+        model_crc,
         d,
-        cfg.chains,
-        cfg.n,
-        cfg.warmup,
-        cfg.seed,
-        cfg.model_seed,
+        p.run.chains,
+        p.run.n,
+        p.run.warmup,
+        p.run.seed,
         global,
         particles,
-        cfg.schedule.mala_steps,
-        cfg.schedule.rounds,
-        cfg.step_size.to_bits(),
+        p.schedule.mala_steps,
+        p.schedule.rounds,
+        p.step_size.to_bits(),
         adapt,
         UNIT
     );
 }
 
 /// `ef:begin` for the `energy` program.
-pub fn begin_energy(d: usize, model_seed: u64) {
+pub fn begin_energy(model_crc: u32, d: usize) {
     defmt::println!(
-        "ef:begin program=energy d={=usize} model_seed={=u64} unit={=str}",
+        "ef:begin program=energy model_crc={=u32} d={=usize} unit={=str}",
+        model_crc,
         d,
-        model_seed,
         UNIT
     );
 }

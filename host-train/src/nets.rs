@@ -5,7 +5,7 @@
 
 use candle_core::{DType, Device, Result, Tensor, Var};
 use emberflow_core::Xoshiro128PlusPlus;
-use emberflow_core::random::standard_normal;
+use emberflow_core::random::{standard_normal, uniform_open01};
 
 /// Slope of the energy's leaky ReLU (core's `LEAKY_RELU_SLOPE`).
 const SLOPE: f64 = emberflow_core::activation::LEAKY_RELU_SLOPE as f64;
@@ -33,6 +33,19 @@ impl ParamList {
     }
 }
 
+/// How a layer starts.
+#[derive(Clone, Copy, Debug)]
+enum Init {
+    /// Weights N(0, std²), biases zero.
+    Normal(f32),
+    /// PyTorch's `nn.Linear` default: weights and biases U(±1/√fan_in). Random biases spread
+    /// the ReLU kinks over the input space; with zero biases every kink passes through the
+    /// origin and the network starts positively homogeneous.
+    Uniform,
+    /// All zero (the energy's output layer: `E ≡ 0` at the start).
+    Zero,
+}
+
 /// `y = x Wᵀ + b` with `W: [out, in]`.
 #[derive(Clone, Debug)]
 pub struct Linear {
@@ -46,14 +59,26 @@ impl Linear {
         name: &str,
         fan_in: usize,
         fan_out: usize,
-        std: f32,
+        init: Init,
         rng: &mut Xoshiro128PlusPlus,
     ) -> Result<Self> {
+        let bound = 1.0 / (fan_in as f32).sqrt();
+        let uniform = |rng: &mut Xoshiro128PlusPlus| bound * (2.0 * uniform_open01(rng) - 1.0);
         let w: Vec<f32> = (0..fan_in * fan_out)
-            .map(|_| std * standard_normal(rng))
+            .map(|_| match init {
+                Init::Normal(std) => std * standard_normal(rng),
+                Init::Uniform => uniform(rng),
+                Init::Zero => 0.0,
+            })
+            .collect();
+        let b: Vec<f32> = (0..fan_out)
+            .map(|_| match init {
+                Init::Uniform => uniform(rng),
+                _ => 0.0,
+            })
             .collect();
         let w = Var::from_vec(w, (fan_out, fan_in), &Device::Cpu)?;
-        let b = Var::zeros(fan_out, DType::F32, &Device::Cpu)?;
+        let b = Var::from_vec(b, fan_out, &Device::Cpu)?;
         params.names.push(format!("{name}.weight"));
         params.vars.push(w.clone());
         params.names.push(format!("{name}.bias"));
@@ -73,8 +98,8 @@ fn leaky_relu(x: &Tensor) -> Result<Tensor> {
     x.maximum(&x.affine(SLOPE, 0.0)?)
 }
 
-/// `E_θ: R^D → R`, `D → 32 → 64 → 64 → 64 → 1`, leaky ReLU(0.05); the output layer starts at
-/// zero so `E ≡ 0`.
+/// `E_θ: R^D → R`, `D → 32 → 64 → 64 → 64 → 1`, leaky ReLU(0.05); hidden layers start as
+/// PyTorch's `nn.Linear` does, the output layer at zero so `E ≡ 0`.
 #[derive(Debug)]
 pub struct EnergyNet {
     layers: Vec<Linear>,
@@ -83,23 +108,20 @@ pub struct EnergyNet {
 }
 
 impl EnergyNet {
-    /// Hidden layers He-initialised from `rng`, the output layer zero.
+    /// Hidden layers initialised from `rng` (U(±1/√fan_in) weights and biases), the output
+    /// layer zero.
     pub fn new(dim: usize, rng: &mut Xoshiro128PlusPlus) -> Result<Self> {
         let widths = [dim, 32, 64, 64, 64, 1];
         let mut params = ParamList::new();
         let mut layers = Vec::new();
         for l in 0..5 {
-            let std = if l == 4 {
-                0.0
-            } else {
-                (2.0 / widths[l] as f32).sqrt()
-            };
+            let init = if l == 4 { Init::Zero } else { Init::Uniform };
             layers.push(Linear::new(
                 &mut params,
                 &format!("energy.l{l}"),
                 widths[l],
                 widths[l + 1],
-                std,
+                init,
                 rng,
             )?);
         }
@@ -205,7 +227,7 @@ impl FlowNet {
                         &format!("{name}.l0"),
                         ca,
                         hidden,
-                        1e-6 / (ca as f32).sqrt(),
+                        Init::Normal(1e-6 / (ca as f32).sqrt()),
                         rng,
                     )?;
                     let l1 = Linear::new(
@@ -213,7 +235,7 @@ impl FlowNet {
                         &format!("{name}.l1"),
                         hidden,
                         cb,
-                        1e-6 / (hidden as f32).sqrt(),
+                        Init::Normal(1e-6 / (hidden as f32).sqrt()),
                         rng,
                     )?;
                     Ok([l0, l1])

@@ -2,8 +2,11 @@
 //!
 //! Errors are printed as one line (`error: context: cause`) and give a non-zero exit code.
 
+mod eval;
 mod firmware;
 mod inspect;
+mod plot;
+mod sample;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +27,14 @@ enum Command {
     /// Print a model file's header, layer shapes, encoding, size, checksum and quantisation
     /// errors; fails on a malformed file.
     Inspect(inspect::Args),
+    /// Evaluate a model against data and its samples: mode weights, R-hat/ESS, MMD, energy gap.
+    Eval(Box<eval::Args>),
+    /// Draw PNG figures: the learned density, training curves, mode-weight bars.
+    Plot(plot::Args),
+    /// Sample a model file with FlowMC on the host (the firmware's protocol), in data units.
+    Sample(sample::SampleArgs),
+    /// Score points with a model file: U = -ln pi (unnormalised) per point, data units in.
+    Energy(sample::EnergyArgs),
     /// Build the firmware and run it under QEMU (`emberflow firmware --help`).
     #[command(disable_help_flag = true)]
     Firmware {
@@ -38,6 +49,10 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Train(args) => train::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Eval(args) => eval::run(args),
+        Command::Plot(args) => plot::run(args),
+        Command::Sample(args) => sample::run_sample(args),
+        Command::Energy(args) => sample::run_energy(args),
         Command::Firmware { args } => firmware::run_cli(args),
     };
     match result {

@@ -66,6 +66,10 @@ pub struct Args {
     /// Learning rate of both models at the start.
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,
+    /// Decay of the exponential moving average of the parameters that is exported (0: export
+    /// the last iterate).
+    #[arg(long, default_value_t = 0.995)]
+    ema: f64,
     /// Evaluate every this many iterations.
     #[arg(long, default_value_t = 50)]
     eval_every: u64,
@@ -92,9 +96,22 @@ pub struct Args {
     /// same as an uninterrupted run).
     #[arg(long, requires = "checkpoint_dir")]
     resume: bool,
+    /// Also write these encodings of the same model next to `--out` (`MODEL_int8.efm`, …),
+    /// e.g. `--also int8,int16`.
+    #[arg(long, value_delimiter = ',')]
+    also: Vec<String>,
     /// The model file to write.
     #[arg(long)]
     out: PathBuf,
+}
+
+fn parse_encoding(name: &str, flag: &str) -> Result<Encoding> {
+    Ok(match name {
+        "f32" => Encoding::F32,
+        "int16" => Encoding::I16,
+        "int8" => Encoding::I8,
+        other => bail!("{flag}: unknown encoding `{other}` (expected f32, int16 or int8)"),
+    })
 }
 
 struct Loaded {
@@ -154,12 +171,13 @@ fn standardizer(data: &Dataset) -> Standardizer {
 
 pub fn run(args: &Args) -> Result<()> {
     let method = Method::parse(&args.method)?;
-    let encoding = match args.quantize.as_str() {
-        "f32" => Encoding::F32,
-        "int16" => Encoding::I16,
-        "int8" => Encoding::I8,
-        other => bail!("--quantize: unknown encoding `{other}` (expected f32, int16 or int8)"),
-    };
+    let encoding = parse_encoding(&args.quantize, "--quantize")?;
+    for e in &args.also {
+        parse_encoding(e, "--also")?;
+    }
+    if !(0.0..1.0).contains(&args.ema) {
+        bail!("--ema must be in [0, 1)");
+    }
     if args.batch == 0 || args.bank == 0 {
         bail!("--batch and --bank must be positive");
     }
@@ -211,6 +229,7 @@ pub fn run(args: &Args) -> Result<()> {
         bank: args.bank,
         lr_energy: args.lr,
         lr_flow: args.lr,
+        ema: args.ema,
         sampler: FlowMcConfig {
             schedule: Schedule {
                 global,
@@ -399,6 +418,17 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
     let probes: Vec<f32> = model_data.values().iter().take(2000 * D).copied().collect();
     let bytes = to_bytes::<D, A, B, H, K>(&trained, &meta, encoding, &probes)?;
     write_atomic(&args.out, &bytes)?;
+    for name in &args.also {
+        let extra =
+            to_bytes::<D, A, B, H, K>(&trained, &meta, parse_encoding(name, "--also")?, &probes)?;
+        let stem = args
+            .out
+            .file_stem()
+            .map_or("model".into(), |s| s.to_string_lossy());
+        let path = args.out.with_file_name(format!("{stem}_{name}.efm"));
+        write_atomic(&path, &extra)?;
+        println!("wrote {} ({} bytes)", path.display(), extra.len());
+    }
 
     let report = report_json(
         args,

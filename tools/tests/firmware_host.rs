@@ -1,19 +1,23 @@
 //! The host side of the firmware, without QEMU: defmt decoding of a synthetic ELF and byte
-//! stream, the `ef:*` protocol, CSV output, the build settings and the host reference.
+//! stream, the `ef:*` protocol, CSV input and output, the build settings and the host run of
+//! the shared sampling protocol.
 //! (The QEMU run and the bit-for-bit parity with the MCU are checked by `cargo xtask test`.)
 
 #[path = "../src/firmware/mod.rs"]
 mod firmware;
 
 use emberflow_core::GlobalMove;
+use firmware::sampling::Adapt;
 use firmware::{
-    LogFrame, Report, SampleSettings, decode_frames, reference_energies, reference_samples,
-    replace_markdown_section, write_energies_csv, write_samples_csv,
+    LogFrame, ModelFile, Report, SampleSettings, decode_frames, read_points_csv,
+    replace_markdown_section, sample_model, score_model, write_atomically, write_energies_csv,
+    write_samples_csv,
 };
 use object::write::{Object, Symbol, SymbolSection};
 use object::{
     Architecture, BinaryFormat, Endianness, SectionKind, SymbolFlags, SymbolKind, SymbolScope,
 };
+use std::path::{Path, PathBuf};
 
 /// The format strings of the synthetic firmware, in table order (index = address in
 /// `.defmt`), with their defmt tags. They mirror `firmware/src/wire.rs`.
@@ -253,53 +257,170 @@ fn csv_round_trips_exact_values() {
     );
 }
 
-#[test]
-fn settings_become_build_variables() {
-    let s = SampleSettings {
-        global: GlobalMove::Isir { particles: 8 },
-        step_size: 0.1,
-        adapt_target: None,
-        ..SampleSettings::default()
-    };
-    let env = s.env();
-    let get = |k: &str| env.iter().find(|(n, _)| *n == k).unwrap().1.clone();
-    assert_eq!(get("EMBERFLOW_GLOBAL"), "isir:8");
-    assert_eq!(get("EMBERFLOW_ADAPT"), "off");
-    // shortest round-trip form: the firmware's build script parses the same bits
-    assert_eq!(get("EMBERFLOW_STEP_SIZE").parse::<f32>().unwrap(), 0.1f32);
-    assert!(
-        SampleSettings {
-            chains: 0,
-            ..SampleSettings::default()
-        }
-        .validate()
-        .is_err()
-    );
+fn committed(encoding: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../models")
+        .join(format!("four_modes_2d_{encoding}.efm"))
 }
 
 #[test]
-fn the_host_reference_is_deterministic() {
+fn settings_become_build_variables() {
+    let s = SampleSettings {
+        global: Some(GlobalMove::Isir { particles: 8 }),
+        step_size: Some(0.1),
+        adapt: Some(Adapt::Off),
+        ..SampleSettings::default()
+    };
+    let env = s.env();
+    let get = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+    assert_eq!(get("EMBERFLOW_GLOBAL").as_deref(), Some("isir:8"));
+    assert_eq!(get("EMBERFLOW_ADAPT").as_deref(), Some("off"));
+    // shortest round-trip form: the firmware's build script parses the same bits
+    assert_eq!(
+        get("EMBERFLOW_STEP_SIZE").unwrap().parse::<f32>().unwrap(),
+        0.1f32
+    );
+    // what is not overridden is not passed: the firmware keeps the model's setting
+    assert_eq!(get("EMBERFLOW_MALA_STEPS"), None);
+    assert_eq!(get("EMBERFLOW_ROUNDS"), None);
+    let model = ModelFile::read(&committed("f32")).unwrap();
+    let p = SampleSettings::default().protocol(&model.sampler).unwrap();
+    assert_eq!(p.schedule.global, GlobalMove::Isir { particles: 64 });
+    assert_eq!((p.schedule.mala_steps, p.schedule.rounds), (24, 1));
+    assert_eq!(p.step_size, model.sampler.step_size);
+    for bad in [
+        SampleSettings {
+            chains: 0,
+            ..SampleSettings::default()
+        },
+        SampleSettings {
+            global: Some(GlobalMove::None),
+            mala_steps: Some(0),
+            ..SampleSettings::default()
+        },
+        SampleSettings {
+            step_size: Some(-1.0),
+            ..SampleSettings::default()
+        },
+    ] {
+        assert!(bad.protocol(&model.sampler).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn the_host_protocol_is_deterministic_in_data_units() {
     let s = SampleSettings {
         chains: 2,
         n: 5,
         warmup: 2,
-        global: GlobalMove::Isir { particles: 4 },
-        mala_steps: 2,
-        rounds: 1,
+        global: Some(GlobalMove::Isir { particles: 4 }),
+        mala_steps: Some(2),
+        rounds: Some(1),
         ..SampleSettings::default()
     };
-    let (a, chains) = reference_samples(&s).unwrap();
-    let (b, _) = reference_samples(&s).unwrap();
+    let model = ModelFile::read(&committed("int8")).unwrap();
+    let a = sample_model(&model, &s).unwrap();
+    let b = sample_model(&model, &s).unwrap();
     assert_eq!(a, b);
-    assert_eq!(a.len(), 10);
-    assert_eq!((a[5].chain, a[5].index), (1, 0));
-    assert!(a.iter().all(|s| s.x.iter().all(|v| v.is_finite())));
-    assert_eq!(chains[0].local_proposed, 2 * 5);
-    assert_eq!(chains[0].global_proposed, 5);
-    let (c, _) = reference_samples(&SampleSettings { seed: 1, ..s }).unwrap();
-    assert_ne!(a, c);
-    let u = reference_energies(1, &[[0.0, 0.0], [1.0, -1.0]]);
+    assert_eq!(a.samples.len(), 10);
+    assert_eq!((a.samples[5].chain, a.samples[5].index), (1, 0));
+    assert!(a.samples.iter().all(|s| s.x.iter().all(|v| v.is_finite())));
+    assert_eq!(a.chains[0].local_proposed, 2 * 5);
+    assert_eq!(a.chains[0].global_proposed, 5);
+    let c = sample_model(&model, &SampleSettings { seed: 1, ..s }).unwrap();
+    assert_ne!(a.samples, c.samples);
+    // the four modes sit at x0 = -3, -1, 1, 3 in data units (x1 near 0): the samples are
+    // mapped back from the model's normalised space
+    let spread = a
+        .samples
+        .iter()
+        .map(|s| s.x[0].abs())
+        .fold(0.0f32, f32::max);
+    assert!(spread > 1.5, "{spread}");
+    let u = score_model(&model, &[vec![0.0, 0.0], vec![1.0, -1.0]]).unwrap();
     assert!(u.iter().all(|v| v.is_finite()));
+    assert!(score_model(&model, &[vec![0.0]]).is_err());
+}
+
+#[test]
+fn model_files_are_checked() {
+    let good = std::fs::read(committed("f32")).unwrap();
+    let model = ModelFile::from_bytes(good.clone()).unwrap();
+    assert_eq!(model.dim, 2);
+    let mut flipped = good.clone();
+    flipped[2000] ^= 1;
+    let err = format!("{:#}", ModelFile::from_bytes(flipped).unwrap_err());
+    assert!(err.contains("not a valid model file"), "{err}");
+    assert!(err.contains("checksum"), "{err}");
+    let err = format!(
+        "{:#}",
+        ModelFile::read(Path::new("/nonexistent/m.efm")).unwrap_err()
+    );
+    assert!(err.contains("cannot read /nonexistent/m.efm"), "{err}");
+}
+
+#[test]
+fn points_csv_with_and_without_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let plain = write("plain.csv", "1,2\n\n-0.5, 3e-2\n");
+    assert_eq!(
+        read_points_csv(&plain, 2).unwrap(),
+        vec![vec![1.0, 2.0], vec![-0.5, 0.03]]
+    );
+    // a samples file: the x0, x1 columns are read, chain and index ignored
+    let samples = write("samples.csv", "chain,index,x0,x1\n0,0,0.5,-1.25\n1,3,2,4\n");
+    assert_eq!(
+        read_points_csv(&samples, 2).unwrap(),
+        vec![vec![0.5, -1.25], vec![2.0, 4.0]]
+    );
+    let other_header = write("h.csv", "a,b\n1,2\n");
+    assert_eq!(
+        read_points_csv(&other_header, 2).unwrap(),
+        vec![vec![1.0, 2.0]]
+    );
+    for (name, text, needle) in [
+        ("wide.csv", "1,2,3\n", ":1: 3 values, expected 2"),
+        (
+            "nan.csv",
+            "x0,x1\n1,NaN\n",
+            ":2, column 2: `NaN` is not a finite number",
+        ),
+        ("word.csv", "1,2\n1,oops\n", ":2, column 2: `oops`"),
+        (
+            "short.csv",
+            "chain,index,x0,x1\n0,0,1\n",
+            ":2, column 4: `` is not a finite",
+        ),
+    ] {
+        let err = read_points_csv(&write(name, text), 2)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(needle), "{name}: {err}");
+    }
+}
+
+#[test]
+fn files_are_replaced_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.csv");
+    std::fs::write(&out, "old").unwrap();
+    let out_str = out.to_str().unwrap();
+    // a failing writer leaves the old file and no temporary behind
+    let err = write_atomically(out_str, |w| {
+        w.write_all(b"partial")?;
+        anyhow::bail!("disk full")
+    });
+    assert!(err.is_err());
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "old");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    write_atomically(out_str, |w| Ok(w.write_all(b"new")?)).unwrap();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "new");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
 
 #[test]
@@ -312,4 +433,28 @@ fn markdown_sections_are_replaced_in_place() {
     );
     let appended = replace_markdown_section("# Benchmarks\n", "## Firmware", "## Firmware\n\nx");
     assert_eq!(appended, "# Benchmarks\n\n## Firmware\n\nx\n");
+}
+
+/// The decoder reads every number with `from_le_bytes`: a model file at an odd address (as
+/// `include_bytes!` may place it in flash) decodes to the same weights and the same energies.
+#[test]
+fn a_model_at_an_odd_address_decodes_the_same() {
+    use emberflow_core::Energy;
+    use emberflow_core::model::Model2d;
+    for encoding in ["f32", "int16", "int8"] {
+        let bytes = std::fs::read(committed(encoding)).unwrap();
+        let mut shifted = vec![0u8; bytes.len() + 1];
+        shifted[1..].copy_from_slice(&bytes);
+        let (a, b) = (&bytes[..], &shifted[1..]);
+        assert_ne!(a.as_ptr() as usize % 2, b.as_ptr() as usize % 2);
+        let (ma, mb) = (Model2d::decode(a).unwrap(), Model2d::decode(b).unwrap());
+        for k in 0..50 {
+            let x = [k as f32 * 0.13 - 3.0, 1.5 - k as f32 * 0.07];
+            assert_eq!(
+                ma.energy.energy(&x).to_bits(),
+                mb.energy.energy(&x).to_bits(),
+                "{encoding}"
+            );
+        }
+    }
 }

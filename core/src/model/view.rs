@@ -3,10 +3,12 @@
 //!
 //! A [`DenseView<'a, IN, OUT>`] borrows one weight tensor (f32, int16 or int8) and implements
 //! [`Network<IN, OUT>`], so it composes with [`Act`] and [`Chain`] exactly like an owned
-//! [`crate::Dense`]; nothing is copied to RAM. Each row is decoded into a stack buffer of `IN`
-//! f32 and reduced with [`crate::kernels::dot`] (backward: [`crate::kernels::axpy`]), so the
-//! summation order is the one fixed in the source and a host and a Cortex-M4F give the same bits
-//! for the same file:
+//! [`crate::Dense`]; nothing is copied to RAM. The kernels read each weight straight from the
+//! file's bytes (`from_le_bytes`: no alignment needed) and keep the summation order of
+//! [`crate::kernels`] — every output a sequential sum in index order (forward
+//! `y[o] = (Σ_i w[o][i]·x[i]) + b[o]`, backward `dx[i] = Σ_o (dy[o]·s[o])·w[o][i]`), with a block
+//! of rows reduced side by side for speed — so a host and a Cortex-M4F give the same bits for
+//! the same file:
 //!
 //! ```text
 //! f32:        y_o = Σ_j W_oj x_j + b_o                    (bit-identical to Dense)
@@ -22,7 +24,6 @@ use crate::activation::{Activation, ActivationKind, LeakyRelu, Relu};
 use crate::energy::{MlpEnergy, Tilted};
 use crate::error::Error;
 use crate::flow::RealNvp;
-use crate::kernels::{axpy, dot};
 use crate::network::{Act, Chain, Network};
 
 /// A dense layer `y = W x + b` reading its weights in place from a model file.
@@ -43,38 +44,49 @@ fn le_f32(c: &[u8]) -> f32 {
     }
 }
 
+/// Check that tensor `t` can be a `DenseView<inputs, outputs>`: its shape and byte lengths.
+/// Not generic and not inlined, so the many layer types of a model share one copy.
+#[inline(never)]
+fn check_dense(t: &TensorView<'_>, inputs: usize, outputs: usize) -> Result<(), Error> {
+    let tensor = t.slot.index as u16;
+    let expected = [outputs as u16, inputs as u16];
+    if outputs > usize::from(u16::MAX) || inputs > usize::from(u16::MAX) || t.slot.shape != expected
+    {
+        return Err(Error::TensorShape {
+            tensor,
+            expected,
+            found: t.slot.shape,
+        });
+    }
+    let bpw = t.encoding.bytes_per_weight();
+    let scales = if t.encoding.is_quantized() {
+        4 * outputs
+    } else {
+        0
+    };
+    let weights = (outputs as u64) * (inputs as u64) * (bpw as u64);
+    if t.weights.len() as u64 != weights
+        || t.scales.len() != scales
+        || t.bias.len() as u64 != 4 * outputs as u64
+    {
+        return Err(Error::TensorLength { tensor });
+    }
+    Ok(())
+}
+
 impl<'a, const IN: usize, const OUT: usize> DenseView<'a, IN, OUT> {
     const SHAPE_OK: () = assert!(IN > 0 && OUT > 0, "a DenseView needs IN > 0 and OUT > 0");
 
     /// The layer of tensor `t`; its shape must be `[OUT, IN]`.
     pub fn new(t: &TensorView<'a>) -> Result<Self, Error> {
         let () = Self::SHAPE_OK;
-        let tensor = t.slot.index as u16;
-        let expected = [OUT as u16, IN as u16];
-        if OUT > usize::from(u16::MAX) || IN > usize::from(u16::MAX) || t.slot.shape != expected {
-            return Err(Error::TensorShape {
-                tensor,
-                expected,
-                found: t.slot.shape,
-            });
-        }
-        let bpw = t.encoding.bytes_per_weight();
-        let scales = if t.encoding.is_quantized() {
-            4 * OUT
-        } else {
-            0
-        };
-        let weights = (OUT as u64) * (IN as u64) * (bpw as u64);
-        if t.weights.len() as u64 != weights || t.scales.len() != scales || t.bias.len() != 4 * OUT
-        {
-            return Err(Error::TensorLength { tensor });
-        }
+        check_dense(t, IN, OUT)?;
         Ok(Self {
             encoding: t.encoding,
             weights: t.weights,
             scales: t.scales,
             bias: t.bias,
-            tensor,
+            tensor: t.slot.index as u16,
         })
     }
 
@@ -129,31 +141,154 @@ impl<'a, const IN: usize, const OUT: usize> DenseView<'a, IN, OUT> {
         }
     }
 
-    /// Decode one row of stored weights (`q` for quantised encodings) into `row`.
+    /// The f32 bias and (quantised encodings) scale of every row.
     #[inline(always)]
-    fn decode_row(encoding: Encoding, bytes: &[u8], row: &mut [f32; IN]) {
-        match encoding {
-            Encoding::F32 => {
-                for (r, c) in row.iter_mut().zip(bytes.chunks_exact(4)) {
-                    *r = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-                }
-            }
-            Encoding::I16 => {
-                for (r, c) in row.iter_mut().zip(bytes.chunks_exact(2)) {
-                    *r = f32::from(i16::from_le_bytes([c[0], c[1]]));
-                }
-            }
-            Encoding::I8 => {
-                for (r, b) in row.iter_mut().zip(bytes) {
-                    *r = f32::from(*b as i8);
-                }
-            }
+    fn bias_and_scales(&self) -> (&'a [[u8; 4]], Option<&'a [[u8; 4]]>) {
+        let bias = self.bias.as_chunks::<4>().0;
+        let scales = self
+            .encoding
+            .is_quantized()
+            .then_some(self.scales.as_chunks::<4>().0);
+        (bias, scales)
+    }
+}
+
+/// A stored weight: f32 (4 little-endian bytes), int16 (2) or int8 (1), read as the f32 it
+/// stands for (the quantised integer `q` for int16 and int8; the scale is applied per row).
+trait Stored: Copy {
+    fn get(self) -> f32;
+}
+
+impl Stored for [u8; 4] {
+    #[inline(always)]
+    fn get(self) -> f32 {
+        f32::from_le_bytes(self)
+    }
+}
+
+impl Stored for [u8; 2] {
+    #[inline(always)]
+    fn get(self) -> f32 {
+        f32::from(i16::from_le_bytes(self))
+    }
+}
+
+impl Stored for u8 {
+    #[inline(always)]
+    fn get(self) -> f32 {
+        f32::from(self as i8)
+    }
+}
+
+/// One step `i` of four row sums: `s[r] += w[r]·x` (product, then sum: the order of
+/// [`crate::kernels::dot`]).
+#[inline(always)]
+fn mac4<T: Stored>(s: &mut [f32; 4], x: f32, w: [T; 4]) {
+    s[0] += w[0].get() * x;
+    s[1] += w[1].get() * x;
+    s[2] += w[2].get() * x;
+    s[3] += w[3].get() * x;
+}
+
+/// One element `d = dx[i]` of four row updates in row order: `d += a[r]·w[r]` (the order of
+/// one [`crate::kernels::axpy`] per row).
+#[inline(always)]
+fn axpy4<T: Stored>(d: &mut f32, a: &[f32; 4], w: [T; 4]) {
+    let mut t = *d;
+    t += a[0] * w[0].get();
+    t += a[1] * w[1].get();
+    t += a[2] * w[2].get();
+    t += a[3] * w[3].get();
+    *d = t;
+}
+
+/// The four rows of a block of `4n` weights.
+#[inline(always)]
+fn four_rows<T>(block: &[T], n: usize) -> [&[T]; 4] {
+    let (r0, rest) = block.split_at(n);
+    let (r1, rest) = rest.split_at(n);
+    let (r2, r3) = rest.split_at(n);
+    [r0, r1, r2, r3]
+}
+
+/// `acc[o] = Σ_i w[o][i]·x[i]`, summed over `i` in index order (the bits of
+/// [`crate::kernels::dot`] of each row), for the row-major weights `w` (`x.len()` per row).
+///
+/// Four rows are reduced side by side and the loop over `i` is unrolled four times, so each
+/// `x[i]` is loaded once per four weights and four independent sums are in flight; each output
+/// keeps its own sequential sum, so the grouping changes the speed, never a bit. Not inlined
+/// and not specialised by size: one copy per encoding serves every layer, which keeps a
+/// microcontroller's flash small.
+#[inline(never)]
+fn row_dots<T: Stored>(w: &[T], x: &[f32], acc: &mut [f32]) {
+    let n = x.len();
+    let Some(block_len) = n.checked_mul(4).filter(|&b| b > 0) else {
+        return;
+    };
+    let (x4, x1) = x.as_chunks::<4>();
+    let mut blocks = w.chunks_exact(block_len);
+    let mut outs = acc.chunks_exact_mut(4);
+    for (out, block) in (&mut outs).zip(&mut blocks) {
+        let [r0, r1, r2, r3] = four_rows(block, n);
+        let ((a4, a1), (b4, b1)) = (r0.as_chunks::<4>(), r1.as_chunks::<4>());
+        let ((c4, c1), (d4, d1)) = (r2.as_chunks::<4>(), r3.as_chunks::<4>());
+        let mut s = [0.0f32; 4];
+        for ((((xs, a), b), c), d) in x4.iter().zip(a4).zip(b4).zip(c4).zip(d4) {
+            mac4(&mut s, xs[0], [a[0], b[0], c[0], d[0]]);
+            mac4(&mut s, xs[1], [a[1], b[1], c[1], d[1]]);
+            mac4(&mut s, xs[2], [a[2], b[2], c[2], d[2]]);
+            mac4(&mut s, xs[3], [a[3], b[3], c[3], d[3]]);
+        }
+        for ((((&xi, &a), &b), &c), &d) in x1.iter().zip(a1).zip(b1).zip(c1).zip(d1) {
+            mac4(&mut s, xi, [a, b, c, d]);
+        }
+        out.copy_from_slice(&s);
+    }
+    for (out, row) in outs
+        .into_remainder()
+        .iter_mut()
+        .zip(blocks.remainder().chunks_exact(n))
+    {
+        let mut s = 0.0f32;
+        for (xi, wi) in x.iter().zip(row) {
+            s += wi.get() * xi;
+        }
+        *out = s;
+    }
+}
+
+/// `dx[i] = Σ_o alpha[o]·w[o][i]`, summed over the rows `o` in order from `dx = 0` (the bits
+/// of one [`crate::kernels::axpy`] per row), for the row-major weights `w` (`dx.len()` per
+/// row). Four rows at a time, so each `dx[i]` is loaded and stored once per four weights;
+/// unrolled and not inlined, as [`row_dots`].
+#[inline(never)]
+fn row_axpys<T: Stored>(w: &[T], alpha: &[f32], dx: &mut [f32]) {
+    dx.fill(0.0);
+    let n = dx.len();
+    let Some(block_len) = n.checked_mul(4).filter(|&b| b > 0) else {
+        return;
+    };
+    let mut blocks = w.chunks_exact(block_len);
+    let (alpha4, alpha1) = alpha.as_chunks::<4>();
+    for (a, block) in alpha4.iter().zip(&mut blocks) {
+        let [r0, r1, r2, r3] = four_rows(block, n);
+        let ((a4, a1), (b4, b1)) = (r0.as_chunks::<4>(), r1.as_chunks::<4>());
+        let ((c4, c1), (d4, d1)) = (r2.as_chunks::<4>(), r3.as_chunks::<4>());
+        let (dx4, dx1) = dx.as_chunks_mut::<4>();
+        for ((((ds, wa), wb), wc), wd) in dx4.iter_mut().zip(a4).zip(b4).zip(c4).zip(d4) {
+            axpy4(&mut ds[0], a, [wa[0], wb[0], wc[0], wd[0]]);
+            axpy4(&mut ds[1], a, [wa[1], wb[1], wc[1], wd[1]]);
+            axpy4(&mut ds[2], a, [wa[2], wb[2], wc[2], wd[2]]);
+            axpy4(&mut ds[3], a, [wa[3], wb[3], wc[3], wd[3]]);
+        }
+        for ((((d, &wa), &wb), &wc), &wd) in dx1.iter_mut().zip(a1).zip(b1).zip(c1).zip(d1) {
+            axpy4(d, a, [wa, wb, wc, wd]);
         }
     }
-
-    #[inline(always)]
-    fn row_bytes(&self) -> usize {
-        IN * self.encoding.bytes_per_weight()
+    for (&a, row) in alpha1.iter().zip(blocks.remainder().chunks_exact(n)) {
+        for (d, wi) in dx.iter_mut().zip(row) {
+            *d += a * wi.get();
+        }
     }
 }
 
@@ -162,16 +297,24 @@ impl<const IN: usize, const OUT: usize> Network<IN, OUT> for DenseView<'_, IN, O
 
     #[inline]
     fn forward(&self, x: &[f32; IN], y: &mut [f32; OUT]) {
-        let mut row = [0.0f32; IN];
-        let mut scales = self.scales.chunks_exact(4);
-        let rows = self.weights.chunks_exact(self.row_bytes());
-        for ((yo, w), b) in y.iter_mut().zip(rows).zip(self.bias.chunks_exact(4)) {
-            Self::decode_row(self.encoding, w, &mut row);
-            let acc = dot(&row, x);
-            *yo = match scales.next() {
-                Some(s) => le_f32(s) * acc + le_f32(b),
-                None => acc + le_f32(b),
-            };
+        match self.encoding {
+            Encoding::F32 => row_dots(self.weights.as_chunks::<4>().0, x, y),
+            Encoding::I16 => row_dots(self.weights.as_chunks::<2>().0, x, y),
+            Encoding::I8 => row_dots(self.weights, x, y),
+        }
+        // y[o] = acc + b (f32) or s·acc + b (quantised), as `Dense` and the encoder define it
+        let (bias, scales) = self.bias_and_scales();
+        match scales {
+            Some(scales) => {
+                for ((yo, s), b) in y.iter_mut().zip(scales).zip(bias) {
+                    *yo = f32::from_le_bytes(*s) * *yo + f32::from_le_bytes(*b);
+                }
+            }
+            None => {
+                for (yo, b) in y.iter_mut().zip(bias) {
+                    *yo += f32::from_le_bytes(*b);
+                }
+            }
         }
     }
 
@@ -182,16 +325,17 @@ impl<const IN: usize, const OUT: usize> Network<IN, OUT> for DenseView<'_, IN, O
 
     #[inline]
     fn backward(&self, _tape: &(), dy: &[f32; OUT], dx: &mut [f32; IN]) {
-        *dx = [0.0; IN];
-        let mut row = [0.0f32; IN];
-        let mut scales = self.scales.chunks_exact(4);
-        for (g, w) in dy.iter().zip(self.weights.chunks_exact(self.row_bytes())) {
-            Self::decode_row(self.encoding, w, &mut row);
-            let alpha = match scales.next() {
-                Some(s) => g * le_f32(s),
-                None => *g,
-            };
-            axpy(alpha, &row, dx);
+        // the row's coefficient: dy[o] (f32) or dy[o]·s[o] (quantised)
+        let mut alpha = *dy;
+        if let (_, Some(scales)) = self.bias_and_scales() {
+            for (a, s) in alpha.iter_mut().zip(scales) {
+                *a *= f32::from_le_bytes(*s);
+            }
+        }
+        match self.encoding {
+            Encoding::F32 => row_axpys(self.weights.as_chunks::<4>().0, &alpha, dx),
+            Encoding::I16 => row_axpys(self.weights.as_chunks::<2>().0, &alpha, dx),
+            Encoding::I8 => row_axpys(self.weights, &alpha, dx),
         }
     }
 
@@ -208,6 +352,7 @@ pub struct LayerCursor<'a> {
 }
 
 impl<'a> LayerCursor<'a> {
+    #[inline(never)]
     fn next_tensor(&mut self) -> Result<TensorView<'a>, Error> {
         let index = self.tensors.position();
         match self.tensors.next() {
@@ -345,3 +490,108 @@ pub type Flow32View<'a> = PaperFlowView<'a, 32, 16, 16, 39, 2>;
 pub type Energy64View<'a> = PaperEnergyView<'a, 64>;
 /// The d = 64 flow over file weights (2 blocks, hidden 51).
 pub type Flow64View<'a> = PaperFlowView<'a, 64, 32, 32, 51, 2>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::{axpy, dot};
+    use crate::model::header::{TensorRole, TensorSlot};
+
+    const IN: usize = 7; // unrolled by four and a tail
+    const OUT: usize = 13; // blocks of four rows and a tail
+
+    /// The reference: each row decoded to f32, then `dot` (forward) and one `axpy` per row
+    /// (backward), as the format defines the arithmetic.
+    fn reference(
+        enc: Encoding,
+        w: &[u8],
+        s: &[f32],
+        b: &[f32],
+        x: &[f32; IN],
+        dy: &[f32; OUT],
+    ) -> ([f32; OUT], [f32; IN]) {
+        let row = |o: usize| -> [f32; IN] {
+            core::array::from_fn(|i| match enc {
+                Encoding::F32 => {
+                    let k = 4 * (o * IN + i);
+                    f32::from_le_bytes([w[k], w[k + 1], w[k + 2], w[k + 3]])
+                }
+                Encoding::I16 => {
+                    let k = 2 * (o * IN + i);
+                    f32::from(i16::from_le_bytes([w[k], w[k + 1]]))
+                }
+                Encoding::I8 => f32::from(w[o * IN + i] as i8),
+            })
+        };
+        let q = enc.is_quantized();
+        let y = core::array::from_fn(|o| {
+            let acc = dot(&row(o), x);
+            if q { s[o] * acc + b[o] } else { acc + b[o] }
+        });
+        let mut dx = [0.0; IN];
+        for o in 0..OUT {
+            axpy(if q { dy[o] * s[o] } else { dy[o] }, &row(o), &mut dx);
+        }
+        (y, dx)
+    }
+
+    #[test]
+    fn blocked_kernels_match_the_row_by_row_reference_bitwise() {
+        let mut k = 12345u32;
+        let mut next = move || {
+            k = k.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            k
+        };
+        for enc in Encoding::ALL {
+            for _ in 0..20 {
+                let bpw = enc.bytes_per_weight();
+                let mut w = [0u8; 4 * IN * OUT];
+                let w = &mut w[..bpw * IN * OUT];
+                for c in w.chunks_exact_mut(bpw) {
+                    let v = next();
+                    match enc {
+                        // values of all magnitudes, so that the summation order shows
+                        Encoding::F32 => c.copy_from_slice(
+                            &(((v >> 8) as f32 / 16_777_216.0 - 0.5)
+                                * [1e-3f32, 1.0, 1e4][(v % 3) as usize])
+                                .to_le_bytes(),
+                        ),
+                        Encoding::I16 => {
+                            c.copy_from_slice(&((v >> 16) as i16).max(-32767).to_le_bytes())
+                        }
+                        Encoding::I8 => c[0] = ((v >> 24) as i8).max(-127) as u8,
+                    }
+                }
+                let f = |v: u32| ((v >> 8) as f32 / 16_777_216.0 - 0.5) * 3.0;
+                let s: [f32; OUT] = core::array::from_fn(|_| f(next()).abs() + 0.01);
+                let b: [f32; OUT] = core::array::from_fn(|_| f(next()));
+                let x: [f32; IN] = core::array::from_fn(|_| f(next()) * 100.0);
+                let dy: [f32; OUT] = core::array::from_fn(|_| f(next()));
+                let (mut sb, mut bb) = ([0u8; 4 * OUT], [0u8; 4 * OUT]);
+                for o in 0..OUT {
+                    sb[4 * o..4 * o + 4].copy_from_slice(&s[o].to_le_bytes());
+                    bb[4 * o..4 * o + 4].copy_from_slice(&b[o].to_le_bytes());
+                }
+                let t = TensorView {
+                    slot: TensorSlot {
+                        index: 0,
+                        role: TensorRole::Energy,
+                        layer: 0,
+                        shape: [OUT as u16, IN as u16],
+                    },
+                    encoding: enc,
+                    weights: w,
+                    scales: if enc.is_quantized() { &sb } else { &[] },
+                    bias: &bb,
+                };
+                let view = DenseView::<IN, OUT>::new(&t).unwrap();
+                let (mut y, mut dx) = ([0.0; OUT], [0.0; IN]);
+                view.forward(&x, &mut y);
+                view.backward(&(), &dy, &mut dx);
+                let (ry, rdx) = reference(enc, w, &s, &b, &x, &dy);
+                assert_eq!(y.map(f32::to_bits), ry.map(f32::to_bits), "{enc}");
+                assert_eq!(dx.map(f32::to_bits), rdx.map(f32::to_bits), "{enc}");
+            }
+        }
+    }
+}

@@ -1,35 +1,24 @@
-//! Energy scoring (anomaly use): `U(x) = −ln π(x)` (unnormalised) for each point.
+//! Energy scoring (anomaly use) with the compiled-in model: `U = −ln π` (unnormalised) for
+//! each point, given in data units (`emberflow_firmware::protocol::score`, the host's
+//! `emberflow energy` runs the same source).
 //!
-//! Points, in order of precedence:
-//! * `EMBERFLOW_POINTS` at build time: `x0,x1;x0,x1;…` compiled in;
+//! Points (data units, `D` coordinates each), in order of precedence:
+//! * `EMBERFLOW_POINTS` at build time: `x0,x1,…;x0,x1,…;…` compiled in;
 //! * `EMBERFLOW_POINTS_FILE` at build time: a file of little-endian f32, `D` per point, read
 //!   at run time through semihosting (relative to QEMU's working directory);
-//! * otherwise a 9×9 grid over [−4, 4]².
+//! * otherwise a 9×9 grid over [−4, 4]² in the first two coordinates (the others 0).
 //!
-//! `EMBERFLOW_MODEL_SEED` selects the demo model (default 1). Each point is answered with an
-//! `ef:e` frame; the cost per evaluation follows.
+//! Each point is answered with an `ef:e` frame; the cost per evaluation follows.
 
 #![no_std]
 #![no_main]
 
-use emberflow_core::Energy;
 use emberflow_firmware::config::ConfigError;
 use emberflow_firmware::cost::{Counter, Tally};
-use emberflow_firmware::{EXIT_OK, exit, models, or_exit, wire};
+use emberflow_firmware::model::{self, D};
+use emberflow_firmware::{EXIT_OK, exit, or_exit, protocol, wire};
 
-const D: usize = 2;
 const GRID: u32 = 9;
-
-fn model_seed() -> Result<u64, ConfigError> {
-    match option_env!("EMBERFLOW_MODEL_SEED") {
-        None => Ok(1),
-        Some(s) => s.trim().parse().map_err(|_| ConfigError {
-            var: "EMBERFLOW_MODEL_SEED",
-            value: s,
-            expected: "an integer in 0..2^64",
-        }),
-    }
-}
 
 /// The points of `EMBERFLOW_POINTS` (`x0,x1;x0,x1;…`), from the same list as f32 bits that
 /// `build.rs` made of it (`None` if a number did not parse), calling `f` per point.
@@ -41,7 +30,7 @@ fn inline_points(
     let bad = ConfigError {
         var: "EMBERFLOW_POINTS",
         value: text,
-        expected: "points `x0,x1;x0,x1;…` of D numbers each",
+        expected: "points `x0,x1,…;x0,x1,…;…` of D numbers each (D: the model's dimension)",
     };
     let bits = bits.ok_or(bad)?;
     let mut n = 0;
@@ -118,7 +107,10 @@ fn grid_points(mut f: impl FnMut([f32; D])) -> u32 {
     let step = 8.0 / (GRID - 1) as f32;
     for i in 0..GRID {
         for j in 0..GRID {
-            f([-4.0 + step * i as f32, -4.0 + step * j as f32]);
+            let mut x = [0.0f32; D];
+            x[0] = -4.0 + step * i as f32;
+            x[1] = -4.0 + step * j as f32;
+            f(x);
         }
     }
     GRID * GRID
@@ -126,16 +118,15 @@ fn grid_points(mut f: impl FnMut([f32; D])) -> u32 {
 
 #[cortex_m_rt::entry]
 fn main() -> ! {
-    let seed = or_exit(model_seed(), "invalid build configuration");
     let counter = Counter::start();
-    let (energy, _flow) = models::demo_2d(seed);
-    wire::begin_energy(D, seed);
+    let (model, crc) = model::load();
+    wire::begin_energy(crc, D);
 
     let mut tally = Tally::default();
     let mut index = 0u32;
     let mut score = |x: [f32; D]| {
         let start = counter.now();
-        let u = energy.energy(&x);
+        let u = protocol::score(&model, &x);
         tally.add(counter.since(start));
         wire::energy(index, &x, u);
         index += 1;

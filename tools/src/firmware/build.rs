@@ -7,6 +7,9 @@ use std::process::Command;
 /// The Cortex-M4F target the firmware builds for (set in `firmware/.cargo/config.toml`).
 pub const TARGET: &str = "thumbv7em-none-eabihf";
 
+/// The build variable naming the model file compiled into the firmware.
+pub const MODEL_VAR: &str = "EMBERFLOW_MODEL";
+
 /// A program of the firmware crate (`firmware/src/bin/`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Program {
@@ -66,18 +69,32 @@ pub fn firmware_cargo(dir: &Path) -> Command {
 
 /// Build `program` in release mode with the `EMBERFLOW_*` variables `env`; returns the ELF.
 pub fn build_program(program: Program, env: &[(&'static str, String)]) -> Result<PathBuf> {
+    build_program_in(program, env, None)
+}
+
+/// [`build_program`] into the cargo target directory `target_dir` (default: `firmware/target`),
+/// e.g. to keep builds with another profile from replacing the usual ones.
+pub fn build_program_in(
+    program: Program,
+    env: &[(&'static str, String)],
+    target_dir: Option<&Path>,
+) -> Result<PathBuf> {
     let dir = firmware_dir();
     let mut cmd = firmware_cargo(&dir);
     cmd.args(["build", "--release", "--bin", program.name()]);
+    if let Some(t) = target_dir {
+        cmd.arg("--target-dir").arg(t);
+    }
     for (k, v) in env {
         cmd.env(k, v);
     }
     let shown: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     eprintln!(
-        "$ (cd {} && {} cargo build --release --bin {})",
+        "$ (cd {} && {} cargo build --release --bin {}{})",
         dir.display(),
         shown.join(" "),
-        program.name()
+        program.name(),
+        target_dir.map_or(String::new(), |t| format!(" --target-dir {}", t.display()))
     );
     let status = cmd
         .status()
@@ -88,8 +105,8 @@ pub fn build_program(program: Program, env: &[(&'static str, String)]) -> Result
             program.name()
         );
     }
-    let elf = dir
-        .join("target")
+    let elf = target_dir
+        .map_or_else(|| dir.join("target"), Path::to_path_buf)
         .join(TARGET)
         .join("release")
         .join(program.name());

@@ -1,42 +1,43 @@
 //! `emberflow firmware …`: run the firmware programs under QEMU from the command line.
 
-use super::settings::parse_global;
-use super::{DIM, SampleSettings, sample_on_qemu, score_on_qemu};
-use super::{write_energies_csv, write_samples_csv};
+use super::settings::{parse_adapt, parse_global};
+use super::{
+    ModelFile, SampleSettings, read_points_csv, sample_on_qemu, score_on_qemu, write_atomically,
+    write_energies_csv, write_samples_csv,
+};
 use anyhow::{Context, Result, anyhow, bail};
-use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
 /// Usage of [`run_cli`].
 pub const USAGE: &str = "\
-usage: emberflow firmware run --n N [--chains C] [--seed S] --out FILE.csv [options]
-       emberflow firmware energy --points FILE.csv --out FILE.csv [--model-seed M] [--timeout SECS]
+usage: emberflow firmware run --model M.efm --n N [--chains C] [--seed S] --out FILE.csv [options]
+       emberflow firmware energy --model M.efm --points FILE.csv --out FILE.csv [--timeout SECS]
        emberflow firmware decode --elf ELF [--input FILE]
 
-Builds the firmware (firmware/, thumbv7em-none-eabihf) with the settings, runs it under
-qemu-system-arm -machine mps2-an386 -icount shift=0, decodes its defmt output and writes CSV
-(`-` for stdout). The model is the deterministic 2-D demo model of --model-seed until model
-files can be compiled in.
+Builds the firmware (firmware/, thumbv7em-none-eabihf) with the model file compiled in, runs it
+under qemu-system-arm -machine mps2-an386 -icount shift=0, decodes its defmt output and writes
+CSV (`-` for stdout). `run` writes the samples in data units, byte for byte what
+`emberflow sample` writes for the same model and options.
 
-run options:
-  --n N              samples per chain (one per sweep)              [100]
+run options (the schedule, step size and adaptation default to the model's sampler settings):
+  --n N              samples per chain (one per sweep)              (required)
   --chains C         number of chains                               [4]
   --seed S           sampling seed                                  [0]
   --warmup W         adapting warm-up sweeps per chain              [20]
-  --model-seed M     demo model seed                                [1]
-  --global G         none | imh | isir | isir:N                     [isir:64]
-  --mala-steps K     MALA steps per round                           [15]
-  --rounds R         rounds per sweep                               [2]
-  --step-size E      initial MALA step size                         [0.1]
-  --adapt A          off | on | optimal | target in (0,1)           [on]
+  --global G         none | imh | isir | isir:N                     [the model's]
+  --mala-steps K     MALA steps per round                           [the model's]
+  --rounds R         rounds per sweep                               [the model's]
+  --step-size E      initial MALA step size                         [the model's]
+  --adapt A          off | on | optimal | target in (0,1)           [the model's]
   --timeout SECS     kill QEMU after this long                      [600]
 
-decode: print the defmt frames in FILE (or stdin), as written by the firmware ELF (e.g.
-captured from `qemu-system-arm … -kernel ELF > FILE`), then the run's summary.
+energy: --points is a CSV of points in data units (a non-numeric first row is a header; if
+it names x0..x{d-1}, those columns are read); the output has columns index,x0..x{d-1},energy
+with energy = U = -ln pi (unnormalised, model space), as `emberflow energy` writes it.
 
-energy: --points is a CSV of x0,x1 rows (a non-numeric first row is a header); the output
-has columns index,x0,x1,energy with energy = U(x) = -ln pi(x) (unnormalised).";
+decode: print the defmt frames in FILE (or stdin), as written by the firmware ELF (e.g.
+captured from `qemu-system-arm … -kernel ELF > FILE`), then the run's summary.";
 
 /// Entry point of `emberflow firmware`: `args` are the words after `firmware`
 /// (`["run", "--n", "100", "--out", "s.csv"]`).
@@ -93,77 +94,71 @@ impl<'a> Flags<'a> {
         }
     }
 
+    fn parse_some<T: std::str::FromStr>(&self, flag: &str) -> Result<Option<T>>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.get(flag)
+            .map(|v| v.parse().map_err(|e| anyhow!("`{flag} {v}`: {e}")))
+            .transpose()
+    }
+
     fn timeout(&self) -> Result<Duration> {
-        Ok(Duration::from_secs_f64(self.parse_or("--timeout", 600.0)?))
+        let secs: f64 = self.parse_or("--timeout", 600.0)?;
+        if !(secs.is_finite() && secs > 0.0) {
+            bail!("`--timeout {secs}`: expected a positive number of seconds");
+        }
+        Ok(Duration::from_secs_f64(secs))
     }
 }
 
-fn create(out: &str) -> Result<Box<dyn Write>> {
-    Ok(if out == "-" {
-        Box::new(std::io::stdout().lock())
-    } else {
-        Box::new(std::io::BufWriter::new(
-            std::fs::File::create(out).with_context(|| format!("creating {out}"))?,
-        ))
+/// The sampling options shared by `emberflow firmware run` and `emberflow sample`.
+pub const SAMPLE_FLAGS: [&str; 9] = [
+    "--chains",
+    "--seed",
+    "--warmup",
+    "--global",
+    "--mala-steps",
+    "--rounds",
+    "--step-size",
+    "--adapt",
+    "--n",
+];
+
+fn settings(flags: &Flags<'_>) -> Result<SampleSettings> {
+    let d = SampleSettings::default();
+    Ok(SampleSettings {
+        seed: flags.parse_or("--seed", d.seed)?,
+        chains: flags.parse_or("--chains", d.chains)?,
+        n: flags
+            .get("--n")
+            .ok_or_else(|| anyhow!("`--n N` (samples per chain) is required"))?
+            .parse()
+            .map_err(|e| anyhow!("`--n`: {e}"))?,
+        warmup: flags.parse_or("--warmup", d.warmup)?,
+        global: flags.get("--global").map(parse_global).transpose()?,
+        mala_steps: flags.parse_some("--mala-steps")?,
+        rounds: flags.parse_some("--rounds")?,
+        step_size: flags.parse_some("--step-size")?,
+        adapt: flags.get("--adapt").map(parse_adapt).transpose()?,
     })
 }
 
+fn required<'a>(flags: &Flags<'a>, flag: &str, what: &str) -> Result<&'a str> {
+    flags
+        .get(flag)
+        .ok_or_else(|| anyhow!("`{flag} {what}` is required"))
+}
+
 fn cli_run(args: &[String]) -> Result<()> {
-    let flags = Flags::parse(
-        args,
-        &[
-            "--n",
-            "--chains",
-            "--seed",
-            "--out",
-            "--warmup",
-            "--model-seed",
-            "--global",
-            "--mala-steps",
-            "--rounds",
-            "--step-size",
-            "--adapt",
-            "--timeout",
-            "--model",
-        ],
-    )?;
-    if let Some(m) = flags.get("--model") {
-        bail!(
-            "`--model {m}`: model files cannot be compiled into the firmware yet; the firmware \
-             runs the deterministic demo model of `--model-seed`"
-        );
-    }
-    let out = flags
-        .get("--out")
-        .ok_or_else(|| anyhow!("`--out FILE.csv` is required (`-` for stdout)"))?;
-    let d = SampleSettings::default();
-    let settings = SampleSettings {
-        seed: flags.parse_or("--seed", d.seed)?,
-        chains: flags.parse_or("--chains", d.chains)?,
-        n: flags.parse_or("--n", d.n)?,
-        warmup: flags.parse_or("--warmup", d.warmup)?,
-        model_seed: flags.parse_or("--model-seed", d.model_seed)?,
-        global: match flags.get("--global") {
-            Some(g) => parse_global(g)?,
-            None => d.global,
-        },
-        mala_steps: flags.parse_or("--mala-steps", d.mala_steps)?,
-        rounds: flags.parse_or("--rounds", d.rounds)?,
-        step_size: flags.parse_or("--step-size", d.step_size)?,
-        adapt_target: match flags.get("--adapt") {
-            None => d.adapt_target,
-            Some("off") | Some("none") => None,
-            Some("on") | Some("default") => d.adapt_target,
-            Some("optimal") => Some(emberflow_core::Adaptation::optimal_mala().target),
-            Some(t) => Some(
-                t.parse()
-                    .map_err(|_| anyhow!("`--adapt {t}`: expected off, on, optimal or a number"))?,
-            ),
-        },
-    };
-    settings.validate()?;
-    let (run, report) = sample_on_qemu(&settings, flags.timeout()?)?;
-    write_samples_csv(create(out)?, report.dim, &report.samples)?;
+    let mut known = SAMPLE_FLAGS.to_vec();
+    known.extend(["--model", "--out", "--timeout"]);
+    let flags = Flags::parse(args, &known)?;
+    let model = required(&flags, "--model", "M.efm")?;
+    let out = required(&flags, "--out", "FILE.csv (`-` for stdout)")?;
+    let settings = settings(&flags)?;
+    let (run, report) = sample_on_qemu(Path::new(model), &settings, flags.timeout()?)?;
+    write_atomically(out, |w| write_samples_csv(w, report.dim, &report.samples))?;
     eprintln!("{}", report.summary());
     eprintln!(
         "QEMU ran {} in {:.2} s; samples written to {out}",
@@ -173,47 +168,15 @@ fn cli_run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Read `x0,x1` rows (a non-numeric first row is a header).
-pub fn read_points_csv(path: &Path) -> Result<Vec<[f32; DIM]>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut points = Vec::new();
-    for (k, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        let values: Result<Vec<f32>, _> = line.split(',').map(|v| v.trim().parse()).collect();
-        match values {
-            Ok(v) if v.len() == DIM => points.push([v[0], v[1]]),
-            Ok(v) => bail!(
-                "{}:{}: {} values, expected {DIM}",
-                path.display(),
-                k + 1,
-                v.len()
-            ),
-            Err(_) if k == 0 => continue,
-            Err(e) => bail!("{}:{}: {e}", path.display(), k + 1),
-        }
-    }
-    Ok(points)
-}
-
 fn cli_energy(args: &[String]) -> Result<()> {
-    let flags = Flags::parse(args, &["--points", "--out", "--model-seed", "--timeout"])?;
-    let points_path = flags
-        .get("--points")
-        .ok_or_else(|| anyhow!("`--points FILE.csv` is required"))?;
-    let out = flags
-        .get("--out")
-        .ok_or_else(|| anyhow!("`--out FILE.csv` is required (`-` for stdout)"))?;
-    let points = read_points_csv(Path::new(points_path))?;
-    let (run, report) = score_on_qemu(
-        flags.parse_or("--model-seed", 1u64)?,
-        &points,
-        flags.timeout()?,
-    )?;
-    write_energies_csv(create(out)?, report.dim, &report.scores)?;
+    let flags = Flags::parse(args, &["--model", "--points", "--out", "--timeout"])?;
+    let model = required(&flags, "--model", "M.efm")?;
+    let points_path = required(&flags, "--points", "FILE.csv")?;
+    let out = required(&flags, "--out", "FILE.csv (`-` for stdout)")?;
+    let file = ModelFile::read(Path::new(model))?;
+    let points = read_points_csv(Path::new(points_path), file.dim)?;
+    let (run, report) = score_on_qemu(Path::new(model), &points, flags.timeout()?)?;
+    write_atomically(out, |w| write_energies_csv(w, report.dim, &report.scores))?;
     eprintln!("{}", report.summary());
     eprintln!(
         "QEMU ran {} in {:.2} s; energies written to {out}",

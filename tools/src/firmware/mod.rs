@@ -1,17 +1,23 @@
-//! The host side of the firmware: build a firmware program with a configuration, run it under
-//! QEMU (`mps2-an386`, Cortex-M4F, `-icount shift=0`), decode its defmt frames in-process
-//! (defmt-decoder), parse the samples, scores and summary, and write them as CSV — plus the
-//! host reference that runs the same protocol on emberflow-core, for bit-for-bit parity.
+//! The host side of the firmware: build a firmware program with a model file and a
+//! configuration, run it under QEMU (`mps2-an386`, Cortex-M4F, `-icount shift=0`), decode its
+//! defmt frames in-process (defmt-decoder), parse the samples, scores and summary, and write
+//! them as CSV — plus the host run of the same protocol, for `emberflow sample` / `energy` and
+//! the bit-for-bit parity checks.
 //!
-//! * [`SampleSettings`] — the sampling configuration, passed to the firmware build as
-//!   `EMBERFLOW_*` variables ([`SampleSettings::env`]).
+//! * [`sampling`] — the sampling and scoring protocol: `firmware/src/protocol.rs` itself,
+//!   compiled here too, so the MCU and the host run one source.
+//! * [`ModelFile`], [`sample_model`], [`score_model`] — the protocol on the host, for any
+//!   supported dimension.
+//! * [`SampleSettings`] — seed, chains, samples, warm-up and the overrides of the model's
+//!   sampler settings; passed to the firmware build as `EMBERFLOW_*` variables
+//!   ([`SampleSettings::env`]).
 //! * [`build_program`] — `cd firmware && cargo build --release --bin NAME` with those variables.
 //! * [`run_qemu`] — one QEMU run with a timeout; [`decode_frames`] — its stdout as defmt frames.
 //! * [`Report::parse`] — the `ef:*` frames (see `firmware/src/wire.rs`) as samples, scores,
 //!   per-chain counts, costs and memory.
 //! * [`sample_on_qemu`], [`score_on_qemu`] — the three steps above, for the two programs.
-//! * [`reference_samples`], [`reference_energies`] — the host side of the parity check.
-//! * [`write_samples_csv`], [`write_energies_csv`], [`footprint`] — outputs and ELF sizes.
+//! * [`write_samples_csv`], [`write_energies_csv`], [`write_atomically`], [`read_points_csv`],
+//!   [`footprint`] — files and ELF sizes.
 //! * [`run_cli`] — `emberflow firmware …`.
 //!
 //! This module is compiled into more than one binary (the `emberflow` CLI and xtask), each of
@@ -26,24 +32,28 @@ mod output;
 mod protocol;
 mod qemu;
 mod reference;
+#[path = "../../../firmware/src/protocol.rs"]
+pub mod sampling;
 mod settings;
 
-pub use build::{Program, TARGET, build_program, firmware_cargo, firmware_dir};
+pub use build::{
+    MODEL_VAR, Program, TARGET, build_program, build_program_in, firmware_cargo, firmware_dir,
+};
 pub use cli::{USAGE, run_cli};
 pub use decode::{LogFrame, decode_frames};
 pub use elf::{Footprint, footprint};
-pub use output::{replace_markdown_section, write_energies_csv, write_samples_csv};
+pub use output::{
+    read_points_csv, replace_markdown_section, write_atomically, write_energies_csv,
+    write_samples_csv,
+};
 pub use protocol::{ChainSummary, Cost, Memory, Report, Sample, Score};
 pub use qemu::{QemuRun, qemu_available, qemu_command, run_qemu};
-pub use reference::{reference_energies, reference_samples};
-pub use settings::SampleSettings;
+pub use reference::{ModelFile, Sampled, sample_model, score_model};
+pub use settings::{SampleSettings, global_name, parse_adapt, parse_global};
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// The demo models' dimension (the paper's 2-D models).
-pub const DIM: usize = 2;
 
 /// A program run under QEMU: its ELF, the QEMU outcome and the decoded frames.
 #[derive(Debug)]
@@ -138,48 +148,83 @@ pub fn run_program(
     run_elf(&elf, None, timeout)
 }
 
-/// Build the `sample` program for `settings`, run it under QEMU and parse its report.
+/// The build variable naming `model`'s file (absolute, as the build runs in `firmware/`).
+pub fn model_env(model: &Path) -> Result<(&'static str, String)> {
+    let path =
+        std::fs::canonicalize(model).with_context(|| format!("cannot read {}", model.display()))?;
+    let path = path
+        .to_str()
+        .with_context(|| format!("{} is not a UTF-8 path", path.display()))?;
+    Ok((MODEL_VAR, path.to_string()))
+}
+
+/// Fail unless the program reported running the model whose CRC-32 is `crc`.
+fn check_model_crc(report: &Report, crc: u32) -> Result<()> {
+    let got = report.begin.get("model_crc").map(String::as_str);
+    if got != Some(crc.to_string().as_str()) {
+        bail!(
+            "the firmware ran a model with CRC-32 {}, not the requested one ({crc:#010x})",
+            got.and_then(|v| v.parse::<u32>().ok())
+                .map_or_else(|| "(none)".to_string(), |c| format!("{c:#010x}"))
+        );
+    }
+    Ok(())
+}
+
+/// Build the `sample` program with the model file at `model` and `settings`, run it under
+/// QEMU and parse its report (samples in data units).
 pub fn sample_on_qemu(
+    model: &Path,
     settings: &SampleSettings,
     timeout: Duration,
 ) -> Result<(FirmwareRun, Report)> {
-    let run = run_program(Program::Sample, &settings.env(), timeout)?;
+    let file = ModelFile::read(model)?;
+    settings.protocol(&file.sampler)?;
+    let mut env = settings.env();
+    env.push(model_env(model)?);
+    let run = run_program(Program::Sample, &env, timeout)?;
     run.ensure_success()?;
     let report = Report::parse(&run.frames)?;
+    check_model_crc(&report, file.crc)?;
     report.check_sample_shape(settings)?;
     Ok((run, report))
 }
 
-/// Build the `energy` program for the demo model of `model_seed`, score `points` (`DIM`
-/// coordinates each) under QEMU and parse the scores.
+/// Build the `energy` program with the model file at `model`, score `points` (data units, the
+/// model's dimension each) under QEMU and parse the scores.
 ///
 /// The points go through a file in a temporary directory that QEMU reads by semihosting, so
 /// new points need no rebuild of the program beyond the first.
 pub fn score_on_qemu(
-    model_seed: u64,
-    points: &[[f32; DIM]],
+    model: &Path,
+    points: &[Vec<f32>],
     timeout: Duration,
 ) -> Result<(FirmwareRun, Report)> {
-    let dir = std::env::temp_dir().join(format!("emberflow-firmware-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let file = dir.join("points.f32");
-    let mut bytes = Vec::with_capacity(points.len() * DIM * 4);
-    for p in points {
-        for v in p {
-            bytes.extend_from_slice(&v.to_le_bytes());
-        }
+    let file = ModelFile::read(model)?;
+    if let Some(k) = points.iter().position(|p| p.len() != file.dim) {
+        bail!(
+            "point {k} has {} coordinates, the model's dimension is {}",
+            points[k].len(),
+            file.dim
+        );
     }
-    std::fs::write(&file, bytes)?;
+    let dir = tempdir("emberflow-firmware-points")?;
+    let mut bytes = Vec::with_capacity(points.len() * file.dim * 4);
+    for v in points.iter().flatten() {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    std::fs::write(dir.join("points.f32"), bytes)?;
     let env = vec![
-        ("EMBERFLOW_MODEL_SEED", model_seed.to_string()),
+        model_env(model)?,
         ("EMBERFLOW_POINTS_FILE", "points.f32".to_string()),
     ];
-    let elf = build_program(Program::Energy, &env)?;
-    let run = run_elf(&elf, Some(&dir), timeout);
+    let run =
+        build_program(Program::Energy, &env).and_then(|elf| run_elf(&elf, Some(&dir), timeout));
     let _ = std::fs::remove_dir_all(&dir);
     let run = run?;
     run.ensure_success()?;
     let report = Report::parse(&run.frames)?;
+    check_model_crc(&report, file.crc)?;
     if report.scores.len() != points.len() {
         bail!(
             "the firmware scored {} points, {} were sent",
@@ -188,4 +233,18 @@ pub fn score_on_qemu(
         );
     }
     Ok((run, report))
+}
+
+/// A fresh, empty directory under the system's temporary directory.
+pub fn tempdir(prefix: &str) -> Result<PathBuf> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
 }

@@ -1,62 +1,164 @@
-//! The host side of the parity check: the firmware's sampling and scoring protocols, run on
-//! emberflow-core directly (no firmware code involved).
+//! The host side of the shared protocol (`firmware/src/protocol.rs`, here [`super::sampling`]):
+//! `emberflow sample`, `emberflow energy` and the parity checks of `cargo xtask test` all call
+//! [`sample_model`] and [`score_model`], which run the very code the firmware runs, on
+//! emberflow-core, for any supported dimension.
 
-use super::DIM;
 use super::protocol::{ChainSummary, Sample};
+use super::sampling::{self, Observer, Protocol};
 use super::settings::SampleSettings;
-use anyhow::{Result, anyhow};
-use emberflow_core::testing::{demo_energy_2d, demo_flow_2d};
-use emberflow_core::{Energy, Flow, FlowMc, StepStats, Xoshiro128PlusPlus};
+use anyhow::{Context, Result, anyhow, bail};
+use emberflow_core::model::{ModelView, PaperModel, SamplerSpec};
+use emberflow_core::models::SUPPORTED_DIMS;
+use emberflow_core::{ModelKind, StepStats, with_model_shape};
+use std::path::Path;
 
-/// The samples and chain counts the `sample` program must produce for `settings`.
-///
-/// Protocol (documented in `firmware/src/bin/sample.rs`): demo models of `model_seed`; for
-/// each chain `c` in order, `rng = Xoshiro128PlusPlus::stream(seed, c)`, `x0 ~ flow`,
-/// `warmup` adapting sweeps, then `n` sweeps with adaptation frozen, recording the state
-/// after each.
-pub fn reference_samples(settings: &SampleSettings) -> Result<(Vec<Sample>, Vec<ChainSummary>)> {
-    settings.validate()?;
-    let energy = demo_energy_2d(settings.model_seed);
-    let flow = demo_flow_2d(settings.model_seed);
-    let err = |e: emberflow_core::Error| anyhow!("invalid kernel settings: {e}");
-    let warm = FlowMc::<DIM, _, _>::new(&energy, &flow, settings.warmup_kernel()).map_err(err)?;
-    let run = FlowMc::<DIM, _, _>::new(&energy, &flow, settings.sampling_kernel()).map_err(err)?;
+/// A model file read and checked: an energy+flow model of a supported dimension.
+#[derive(Clone, Debug)]
+pub struct ModelFile {
+    /// The file's bytes.
+    pub bytes: Vec<u8>,
+    /// Its dimension.
+    pub dim: usize,
+    /// Its CRC-32 (the firmware reports the CRC of the model it was built with).
+    pub crc: u32,
+    /// The sampler settings stored in the file.
+    pub sampler: SamplerSpec,
+    /// `Σ_j ln scale_j` of the data normalisation: the log-Jacobian between model space and
+    /// data units (`−ln p(y) = U(x) + ln Z + Σ_j ln scale_j`).
+    pub log_jacobian: f64,
+}
 
-    let mut samples = Vec::with_capacity(usize::from(settings.chains) * settings.n as usize);
-    let mut chains = Vec::with_capacity(usize::from(settings.chains));
-    for c in 0..settings.chains {
-        let mut rng = Xoshiro128PlusPlus::stream(settings.seed, u32::from(c));
-        let mut x0 = [0.0f32; DIM];
-        flow.sample(&mut rng, &mut x0);
-        let mut chain = warm.chain(x0, settings.step_size);
-        let mut discarded = StepStats::default();
-        for _ in 0..settings.warmup {
-            warm.sweep(&mut chain, &mut rng, &mut discarded);
+impl ModelFile {
+    /// Read and check the model file at `path`.
+    pub fn read(path: &Path) -> Result<Self> {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        Self::from_bytes(bytes).with_context(|| format!("{}", path.display()))
+    }
+
+    /// Check a model file's bytes.
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Self> {
+        let view = ModelView::parse(&bytes).context("not a valid model file")?;
+        let header = view.header();
+        if header.kind != ModelKind::EnergyFlow {
+            bail!(
+                "holds {}, but sampling and scoring need an energy+flow model",
+                header.kind.article_name()
+            );
         }
-        let mut stats = StepStats::default();
-        for i in 0..settings.n {
-            run.sweep(&mut chain, &mut rng, &mut stats);
-            samples.push(Sample {
-                chain: c,
-                index: i,
-                x: chain.x.to_vec(),
-            });
+        let dim = usize::from(header.dim);
+        if !SUPPORTED_DIMS.contains(&dim) {
+            bail!(
+                "dimension {dim} is not supported (model shapes exist for d = 2..=16, 32 and 64)"
+            );
         }
-        chains.push(ChainSummary {
-            chain: c,
+        let log_jacobian = header
+            .normalization
+            .scale
+            .iter()
+            .map(|s| f64::from(s).ln())
+            .sum();
+        let (crc, sampler) = (view.crc(), header.sampler);
+        Ok(Self {
+            dim,
+            crc,
+            sampler,
+            log_jacobian,
+            bytes,
+        })
+    }
+}
+
+/// What [`sample_model`] produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sampled {
+    /// The settings in force (the model's, with the overrides).
+    pub protocol: Protocol,
+    /// The samples in data units, chain by chain.
+    pub samples: Vec<Sample>,
+    /// Each chain's counts over its recorded sweeps.
+    pub chains: Vec<ChainSummary>,
+}
+
+/// Run the sampling protocol on `model` with `settings` (what the firmware's `sample`
+/// program does with the same model and settings, bit for bit).
+pub fn sample_model(model: &ModelFile, settings: &SampleSettings) -> Result<Sampled> {
+    with_model_shape!(model.dim, sample_typed(&model.bytes, settings))
+        .ok_or_else(|| anyhow!("dimension {} is not supported", model.dim))?
+}
+
+/// `U = −ln π` (unnormalised, model space) of each point, given in data units: what the
+/// firmware's `energy` program sends for the same model and points, bit for bit.
+pub fn score_model(model: &ModelFile, points: &[Vec<f32>]) -> Result<Vec<f32>> {
+    if let Some(k) = points.iter().position(|p| p.len() != model.dim) {
+        bail!(
+            "point {k} has {} coordinates, the model's dimension is {}",
+            points[k].len(),
+            model.dim
+        );
+    }
+    with_model_shape!(model.dim, score_typed(&model.bytes, points))
+        .ok_or_else(|| anyhow!("dimension {} is not supported", model.dim))?
+}
+
+#[derive(Default)]
+struct Collect {
+    samples: Vec<Sample>,
+    chains: Vec<ChainSummary>,
+}
+
+impl<const D: usize> Observer<D> for Collect {
+    fn sample(&mut self, chain: u16, index: u32, x: &[f32; D]) {
+        self.samples.push(Sample {
+            chain,
+            index,
+            x: x.to_vec(),
+        });
+    }
+
+    fn chain_end(&mut self, chain: u16, stats: &StepStats, step_size: f32) {
+        self.chains.push(ChainSummary {
+            chain,
             local_proposed: stats.local_proposed,
             local_accepted: stats.local_accepted,
             global_proposed: stats.global_proposed,
             global_accepted: stats.global_accepted,
             nonfinite: stats.nonfinite,
-            step_size: chain.step_size,
+            step_size,
         });
     }
-    Ok((samples, chains))
 }
 
-/// `U(x)` of the demo energy of `model_seed` at each point (what the `energy` program sends).
-pub fn reference_energies(model_seed: u64, points: &[[f32; DIM]]) -> Vec<f32> {
-    let energy = demo_energy_2d(model_seed);
-    points.iter().map(|x| energy.energy(x)).collect()
+fn sample_typed<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>(
+    bytes: &[u8],
+    settings: &SampleSettings,
+) -> Result<Sampled> {
+    let model = PaperModel::<D, A, B, H, K>::decode(bytes).context("not a valid model file")?;
+    let protocol = settings.protocol(&model.header.sampler)?;
+    let mut collect = Collect::default();
+    collect
+        .samples
+        .reserve(usize::from(protocol.run.chains) * protocol.run.n as usize);
+    sampling::run(&model, &protocol, &mut collect)
+        .map_err(|e| anyhow!("invalid kernel settings: {e}"))?;
+    Ok(Sampled {
+        protocol,
+        samples: collect.samples,
+        chains: collect.chains,
+    })
+}
+
+fn score_typed<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>(
+    bytes: &[u8],
+    points: &[Vec<f32>],
+) -> Result<Vec<f32>> {
+    let model = PaperModel::<D, A, B, H, K>::decode(bytes).context("not a valid model file")?;
+    Ok(points
+        .iter()
+        .map(|p| {
+            let mut y = [0.0f32; D];
+            y.copy_from_slice(p);
+            sampling::score(&model, &y)
+        })
+        .collect())
 }

@@ -1,9 +1,14 @@
-//! The sampling configuration, mirrored from `firmware/src/config.rs`.
+//! The sampling settings on the host: what `emberflow sample` and `emberflow firmware run`
+//! accept, turned into the shared protocol's [`Run`] and [`Overrides`] (host) or the firmware's
+//! `EMBERFLOW_*` build variables ([`SampleSettings::env`]).
 
-use anyhow::{Result, bail};
-use emberflow_core::{Adaptation, FlowMcConfig, GlobalMove, Schedule};
+use super::sampling::{Adapt, Overrides, Protocol, Run};
+use anyhow::{Result, anyhow, bail};
+use emberflow_core::GlobalMove;
+use emberflow_core::model::SamplerSpec;
 
-/// What the `sample` program runs (defaults equal the firmware's).
+/// Seed, chains, samples, warm-up, and the sampler settings that replace the model's (`None`
+/// keeps the model's). The defaults equal the firmware's.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SampleSettings {
     /// Sampling seed; chain `c` draws from `Xoshiro128PlusPlus::stream(seed, c)`.
@@ -14,18 +19,16 @@ pub struct SampleSettings {
     pub n: u32,
     /// Adapting warm-up sweeps per chain (not recorded).
     pub warmup: u32,
-    /// Seed of the demo models (`emberflow_core::testing`).
-    pub model_seed: u64,
-    /// The global move opening each round.
-    pub global: GlobalMove,
+    /// The global move.
+    pub global: Option<GlobalMove>,
     /// MALA steps per round.
-    pub mala_steps: u16,
-    /// Rounds per sweep (≥ 1).
-    pub rounds: u16,
+    pub mala_steps: Option<u16>,
+    /// Rounds per sweep.
+    pub rounds: Option<u16>,
     /// Initial MALA step size.
-    pub step_size: f32,
-    /// Target acceptance of the warm-up adaptation (`None`: no adaptation).
-    pub adapt_target: Option<f32>,
+    pub step_size: Option<f32>,
+    /// Warm-up adaptation.
+    pub adapt: Option<Adapt>,
 }
 
 impl Default for SampleSettings {
@@ -35,94 +38,108 @@ impl Default for SampleSettings {
             chains: 4,
             n: 100,
             warmup: 20,
-            model_seed: 1,
-            global: GlobalMove::Isir { particles: 64 },
-            mala_steps: 15,
-            rounds: 2,
-            step_size: 0.1,
-            adapt_target: Some(Adaptation::default().target),
+            global: None,
+            mala_steps: None,
+            rounds: None,
+            step_size: None,
+            adapt: None,
         }
     }
 }
 
 impl SampleSettings {
-    /// The schedule of one sweep.
-    pub fn schedule(&self) -> Schedule {
-        Schedule {
+    /// Seed, chains, samples, warm-up.
+    pub fn run(&self) -> Run {
+        Run {
+            seed: self.seed,
+            chains: self.chains,
+            n: self.n,
+            warmup: self.warmup,
+        }
+    }
+
+    /// What replaces the model's sampler settings.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
             global: self.global,
             mala_steps: self.mala_steps,
             rounds: self.rounds,
+            step_size: self.step_size,
+            adapt: self.adapt,
         }
     }
 
-    /// The kernel settings of the warm-up sweeps.
-    pub fn warmup_kernel(&self) -> FlowMcConfig {
-        FlowMcConfig {
-            schedule: self.schedule(),
-            adaptation: self.adapt_target.map(|target| Adaptation {
-                target,
-                ..Adaptation::default()
-            }),
+    /// The settings in force with a model whose sampler settings are `spec`; fails with what
+    /// the firmware would reject at start-up.
+    pub fn protocol(&self, spec: &SamplerSpec) -> Result<Protocol> {
+        if self.chains == 0 || self.n == 0 {
+            bail!("the number of chains and of samples per chain must be at least 1");
         }
-    }
-
-    /// The kernel settings of the recorded sweeps (adaptation frozen).
-    pub fn sampling_kernel(&self) -> FlowMcConfig {
-        FlowMcConfig {
-            schedule: self.schedule(),
-            adaptation: None,
+        if self.rounds == Some(0) {
+            bail!("a sweep needs at least one round");
         }
-    }
-
-    /// Reject what the firmware would reject at start-up.
-    pub fn validate(&self) -> Result<()> {
-        if self.chains == 0 || self.n == 0 || self.rounds == 0 {
-            bail!("chains, samples per chain and rounds must be at least 1");
-        }
-        if self.global == GlobalMove::None && self.mala_steps == 0 {
-            bail!("a sweep without a global move needs at least one MALA step");
-        }
-        if !(self.step_size.is_finite() && self.step_size > 0.0) {
+        if let Some(eta) = self.step_size
+            && !(eta.is_finite() && eta > 0.0)
+        {
             bail!("the step size must be finite and positive");
         }
-        if let Some(t) = self.adapt_target
+        if let Some(Adapt::Target(t)) = self.adapt
             && !(t > 0.0 && t < 1.0)
         {
             bail!("the target acceptance must be in (0, 1)");
         }
-        self.warmup_kernel()
-            .validate()
-            .map_err(|e| anyhow::anyhow!("invalid kernel settings: {e}"))
+        Protocol::new(spec, &self.overrides(), self.run()).map_err(|e| {
+            anyhow!(
+                "invalid sampler settings (the model's, with the options given): {e}; a sweep \
+                 needs a global move or at least one MALA step, i-SIR at least 2 particles"
+            )
+        })
     }
 
-    /// The `EMBERFLOW_*` build variables that make the firmware run these settings. Floats are
-    /// written in Rust's shortest round-trip form, so the firmware parses the same bits.
+    /// The `EMBERFLOW_*` build variables that make the firmware run these settings (the model
+    /// file itself is `EMBERFLOW_MODEL`, added by the build). Floats are written in Rust's
+    /// shortest round-trip form, so the firmware's build script gets the same bits.
     pub fn env(&self) -> Vec<(&'static str, String)> {
-        let global = match self.global {
-            GlobalMove::None => "none".to_string(),
-            GlobalMove::Imh => "imh".to_string(),
-            GlobalMove::Isir { particles } => format!("isir:{particles}"),
-        };
-        vec![
+        let mut env = vec![
             ("EMBERFLOW_SEED", self.seed.to_string()),
             ("EMBERFLOW_CHAINS", self.chains.to_string()),
             ("EMBERFLOW_N", self.n.to_string()),
             ("EMBERFLOW_WARMUP", self.warmup.to_string()),
-            ("EMBERFLOW_MODEL_SEED", self.model_seed.to_string()),
-            ("EMBERFLOW_GLOBAL", global),
-            ("EMBERFLOW_MALA_STEPS", self.mala_steps.to_string()),
-            ("EMBERFLOW_ROUNDS", self.rounds.to_string()),
-            ("EMBERFLOW_STEP_SIZE", format!("{}", self.step_size)),
-            (
-                "EMBERFLOW_ADAPT",
-                self.adapt_target
-                    .map_or_else(|| "off".to_string(), |t| format!("{t}")),
-            ),
-        ]
+        ];
+        if let Some(g) = self.global {
+            env.push(("EMBERFLOW_GLOBAL", global_name(g)));
+        }
+        if let Some(k) = self.mala_steps {
+            env.push(("EMBERFLOW_MALA_STEPS", k.to_string()));
+        }
+        if let Some(r) = self.rounds {
+            env.push(("EMBERFLOW_ROUNDS", r.to_string()));
+        }
+        if let Some(eta) = self.step_size {
+            env.push(("EMBERFLOW_STEP_SIZE", format!("{eta}")));
+        }
+        if let Some(a) = self.adapt {
+            let value = match a {
+                Adapt::Off => "off".to_string(),
+                Adapt::On => "on".to_string(),
+                Adapt::Target(t) => format!("{t}"),
+            };
+            env.push(("EMBERFLOW_ADAPT", value));
+        }
+        env
     }
 }
 
-/// Parse `none`, `imh`, `isir` or `isir:N`, as the firmware does.
+/// `none`, `imh` or `isir:N`.
+pub fn global_name(g: GlobalMove) -> String {
+    match g {
+        GlobalMove::None => "none".to_string(),
+        GlobalMove::Imh => "imh".to_string(),
+        GlobalMove::Isir { particles } => format!("isir:{particles}"),
+    }
+}
+
+/// Parse `none`, `imh`, `isir` (64 particles) or `isir:N`, as the firmware does.
 pub fn parse_global(s: &str) -> Result<GlobalMove> {
     Ok(match s.trim() {
         "none" => GlobalMove::None,
@@ -131,6 +148,21 @@ pub fn parse_global(s: &str) -> Result<GlobalMove> {
         t => match t.strip_prefix("isir:").map(str::parse::<u16>) {
             Some(Ok(particles)) if particles >= 2 => GlobalMove::Isir { particles },
             _ => bail!("expected `none`, `imh`, `isir` or `isir:N` (N >= 2), got `{s}`"),
+        },
+    })
+}
+
+/// Parse `off`, `on`, `optimal` or a target acceptance in (0, 1), as the firmware does.
+pub fn parse_adapt(s: &str) -> Result<Adapt> {
+    Ok(match s.trim() {
+        "off" | "none" => Adapt::Off,
+        "on" | "default" => Adapt::On,
+        "optimal" => Adapt::Target(emberflow_core::Adaptation::optimal_mala().target),
+        t => match t.parse::<f32>() {
+            Ok(target) if target > 0.0 && target < 1.0 => Adapt::Target(target),
+            _ => {
+                bail!("expected `off`, `on`, `optimal` or a target acceptance in (0, 1), got `{s}`")
+            }
         },
     })
 }

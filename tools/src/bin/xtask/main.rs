@@ -8,9 +8,11 @@
 //!   figures against the paper's in BENCHMARKS.md.
 //! * `bench-firmware` — flash, RAM and exact instruction counts of the firmware under QEMU,
 //!   into BENCHMARKS.md.
-//! * `demo` — the end-to-end demonstration (arrives with the trainer and firmware).
+//! * `demo` — train the built-in four-modes set, export f32 and int8, sample on the host and in
+//!   the emulated Cortex-M4F, and write `out/demo/report.md`.
 
 mod bench;
+mod demo;
 mod firmware;
 mod setup;
 mod test;
@@ -34,10 +36,7 @@ fn main() -> Result<()> {
             }
             firmware::bench()
         }
-        "demo" => bail!(
-            "`cargo xtask demo` needs the trainer and the firmware, which are not in this \
-             version yet; `cargo xtask test` runs the suite"
-        ),
+        "demo" => demo::run_demo(rest),
         "help" | "-h" | "--help" => {
             println!(
                 "usage: cargo xtask <test | bench-core | bench-train | bench-firmware | demo>"

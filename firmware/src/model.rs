@@ -1,0 +1,104 @@
+//! The compiled-in model file, decoded in place.
+//!
+//! `build.rs` copies the file named by `EMBERFLOW_MODEL` at build time (default: the committed
+//! `models/four_modes_2d_f32.efm`) to `$OUT_DIR/model.efm`; [`BYTES`] is that file, placed in
+//! flash by `include_bytes!`. [`load`] checks it once at start-up (`ModelView::parse`: envelope,
+//! CRC, header, every tensor; then the typed views, as `PaperModel::decode` does) and returns a
+//! [`Model`] whose weight views borrow [`BYTES`]: the weights stay in flash and are never
+//! copied to RAM. The decoder reads every number with `from_le_bytes`, so the blob needs no
+//! alignment (`include_bytes!` gives 1).
+//!
+//! The program is built for the model's dimension [`D`] (read from the file's header by
+//! `build.rs`) and the flow shape emberflow uses there (`emberflow_core::models::flow_shape`).
+
+use crate::{EXIT_CONFIG, exit};
+use emberflow_core::model::{ModelView, PaperEnergyView, PaperFlowView, PaperModel};
+use emberflow_core::models::flow_shape;
+use emberflow_core::{Error, ModelKind};
+
+include!(concat!(env!("OUT_DIR"), "/model_dim.rs"));
+
+/// The model file, in flash.
+pub static BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/model.efm"));
+
+const SHAPE: (usize, usize) = match flow_shape(D) {
+    Some(shape) => shape,
+    None => panic!("the model's dimension has no model shape (see emberflow_core::models)"),
+};
+/// Conditioning width of the first coupling of each block.
+pub const A: usize = D / 2;
+/// Transformed width of the first coupling of each block.
+pub const B: usize = D - A;
+/// Hidden width of the flow's conditioners.
+pub const H: usize = SHAPE.0;
+/// Flow blocks.
+pub const K: usize = SHAPE.1;
+
+/// The decoded model: the tilted energy and the flow over [`BYTES`].
+pub type Model = PaperModel<'static, D, A, B, H, K>;
+
+/// Check and decode [`BYTES`]: the model and the file's CRC-32. An invalid file is logged
+/// (`invalid model file …`) and ends the program with [`EXIT_CONFIG`].
+///
+/// The steps run in separate, non-inlined functions, so the decoder's temporaries (copies of
+/// the views on their way out of the core's constructors) never pile up in one stack frame
+/// and are gone when sampling starts; the model itself (the slices into [`BYTES`], about
+/// 1.5 KiB for the 2-D model) is the only thing that stays.
+pub fn load() -> (Model, u32) {
+    let view = or_invalid(parse());
+    let model = Model {
+        header: *view.header(),
+        energy: or_invalid(energy(&view)),
+        flow: or_invalid(flow(&view)),
+    };
+    let encoding = view
+        .tensors()
+        .next()
+        .and_then(Result::ok)
+        .map(|t| t.encoding);
+    defmt::info!(
+        "model: {=usize} bytes in flash at {=usize:#010x}, CRC-32 {=u32:#010x}, d = {=usize}, {=str} weights",
+        BYTES.len(),
+        BYTES.as_ptr() as usize,
+        view.crc(),
+        D,
+        encoding.map_or("no", |e| e.name())
+    );
+    (model, view.crc())
+}
+
+#[inline(never)]
+fn parse() -> Result<ModelView<'static>, Error> {
+    let view = ModelView::parse(BYTES)?;
+    if view.header().kind != ModelKind::EnergyFlow {
+        return Err(Error::WrongModelKind {
+            expected: ModelKind::EnergyFlow,
+            found: view.header().kind,
+        });
+    }
+    Ok(view)
+}
+
+#[inline(never)]
+fn energy(view: &ModelView<'static>) -> Result<PaperEnergyView<'static, D>, Error> {
+    view.energy()
+}
+
+#[inline(never)]
+fn flow(view: &ModelView<'static>) -> Result<PaperFlowView<'static, D, A, B, H, K>, Error> {
+    view.flow()
+}
+
+fn or_invalid<T>(result: Result<T, Error>) -> T {
+    match result {
+        Ok(v) => v,
+        Err(e) => {
+            defmt::error!(
+                "invalid model file ({=usize} bytes compiled in from EMBERFLOW_MODEL): {}",
+                BYTES.len(),
+                e
+            );
+            exit(EXIT_CONFIG)
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! `emberflow sample` and `emberflow energy`: small runs, and one readable error line with a
+//! non-zero exit for bad arguments, files, models and CSV — never a panic, never a partial
+//! output file.
+
+use emberflow_core::model::lists::{Bounded, F32s};
+use emberflow_core::model::{
+    Encoding, Export, Normalization, SamplerSpec, Training, encode_energy_flow,
+};
+use emberflow_core::testing::seeded_paper_model;
+use emberflow_core::{FlowMcConfig, GlobalMove, Schedule};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn emberflow(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_emberflow"))
+        .args(args)
+        .output()
+        .expect("running emberflow")
+}
+
+fn committed(encoding: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../models/four_modes_2d_{encoding}.efm"))
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A failed run: non-zero exit, exactly one line on stderr, starting `error: ` and naming
+/// `needle`.
+fn assert_one_error_line(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert!(!o.status.success(), "succeeded: {err}");
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains(needle), "expected {needle:?} in {err}");
+}
+
+/// A model file with seeded weights in dimension `D` (any shape; the file need not be one
+/// emberflow can sample).
+fn seeded_file<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>(
+    dir: &Path,
+    name: &str,
+) -> PathBuf {
+    let (energy, flow) = seeded_paper_model::<D, A, B, H, K>(3, 1.0);
+    let (shift, scale) = ([0.5f32; D], [2.0f32; D]);
+    let config = FlowMcConfig {
+        schedule: Schedule {
+            global: GlobalMove::Imh,
+            mala_steps: 3,
+            rounds: 1,
+        },
+        adaptation: None,
+    };
+    let export = Export {
+        encoding: Encoding::I8,
+        f32_output_layers: false,
+        normalization: Normalization {
+            shift: F32s::Native(&shift),
+            scale: F32s::Native(&scale),
+        },
+        sampler: SamplerSpec::new(&config, 0.05, 4),
+        training: Training {
+            dataset: "seeded",
+            iterations: 0,
+            seed: 3,
+            metrics: Bounded::new(),
+        },
+        model_errors: None,
+    };
+    let mut buf = vec![0u8; 1 << 20];
+    let n = encode_energy_flow(&energy, &flow, &export, &mut buf).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, &buf[..n]).unwrap();
+    path
+}
+
+#[test]
+fn samples_in_data_units_reproducibly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let run = |seed: &str, file: &str| {
+        emberflow(&[
+            "sample",
+            "--model",
+            &committed("int16"),
+            "--n",
+            "3",
+            "--chains",
+            "2",
+            "--seed",
+            seed,
+            "--warmup",
+            "2",
+            "--global",
+            "isir:4",
+            "--mala-steps",
+            "3",
+            "--out",
+            file,
+        ])
+    };
+    for (seed, file) in [("5", "a.csv"), ("5", "b.csv"), ("6", "c.csv")] {
+        let o = run(seed, &out(file));
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let a = std::fs::read_to_string(out("a.csv")).unwrap();
+    let lines: Vec<&str> = a.lines().collect();
+    assert_eq!(lines[0], "chain,index,x0,x1");
+    assert_eq!(lines.len(), 1 + 2 * 3);
+    assert!(
+        lines[1].starts_with("0,0,") && lines[6].starts_with("1,2,"),
+        "{a}"
+    );
+    assert_eq!(a, std::fs::read_to_string(out("b.csv")).unwrap());
+    assert_ne!(a, std::fs::read_to_string(out("c.csv")).unwrap());
+
+    // the samples file scores as it is (its x0, x1 columns)
+    let o = emberflow(&[
+        "energy",
+        "--model",
+        &committed("int16"),
+        "--data",
+        &out("a.csv"),
+        "--out",
+        &out("e.csv"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("log-Jacobian"), "{}", stderr(&o));
+    let e = std::fs::read_to_string(out("e.csv")).unwrap();
+    let rows: Vec<&str> = e.lines().collect();
+    assert_eq!(rows[0], "index,x0,x1,energy");
+    assert_eq!(rows.len(), 7);
+    let (first_sample, first_score) = (lines[1], rows[1]);
+    assert_eq!(
+        first_score.split(',').skip(1).take(2).collect::<Vec<_>>(),
+        first_sample.split(',').skip(2).collect::<Vec<_>>()
+    );
+    assert!(
+        first_score
+            .split(',')
+            .nth(3)
+            .unwrap()
+            .parse::<f32>()
+            .unwrap()
+            .is_finite()
+    );
+}
+
+#[test]
+fn any_supported_dimension() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = seeded_file::<3, 1, 2, 32, 4>(dir.path(), "d3.efm");
+    let out = dir.path().join("s.csv");
+    let o = emberflow(&[
+        "sample",
+        "--model",
+        model.to_str().unwrap(),
+        "--n",
+        "2",
+        "--chains",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with("chain,index,x0,x1,x2\n0,0,"), "{text}");
+    assert_eq!(text.lines().count(), 3);
+}
+
+#[test]
+fn bad_files_give_one_error_line_and_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let out = path("out.csv");
+    let sample = |model: &str| emberflow(&["sample", "--model", model, "--n", "2", "--out", &out]);
+
+    assert_one_error_line(&sample(&path("missing.efm")), "cannot read");
+
+    let mut bytes = std::fs::read(committed("f32")).unwrap();
+    bytes[3000] ^= 8;
+    std::fs::write(path("flipped.efm"), &bytes).unwrap();
+    assert_one_error_line(&sample(&path("flipped.efm")), "not a valid model file");
+    std::fs::write(path("short.efm"), &bytes[..100]).unwrap();
+    assert_one_error_line(&sample(&path("short.efm")), "not a valid model file");
+
+    let d17 = seeded_file::<17, 8, 9, 4, 1>(dir.path(), "d17.efm");
+    assert_one_error_line(
+        &sample(d17.to_str().unwrap()),
+        "dimension 17 is not supported",
+    );
+    assert!(!Path::new(&out).exists(), "a failed run wrote {out}");
+
+    // scoring: bad CSV files
+    let energy = |data: &str| {
+        emberflow(&[
+            "energy",
+            "--model",
+            &committed("f32"),
+            "--data",
+            data,
+            "--out",
+            &out,
+        ])
+    };
+    assert_one_error_line(&energy(&path("none.csv")), "cannot read");
+    for (name, text, needle) in [
+        ("wide.csv", "1,2,3\n", "wide.csv:1: 3 values, expected 2"),
+        (
+            "nan.csv",
+            "x0,x1\n0.5,nan\n",
+            "nan.csv:2, column 2: `nan` is not a finite number",
+        ),
+        ("text.csv", "1,2\nfoo,2\n", "text.csv:2, column 1: `foo`"),
+    ] {
+        std::fs::write(path(name), text).unwrap();
+        assert_one_error_line(&energy(&path(name)), needle);
+    }
+    assert!(!Path::new(&out).exists(), "a failed run wrote {out}");
+}
+
+#[test]
+fn bad_arguments_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o.csv");
+    let out = out.to_str().unwrap();
+    let model = committed("f32");
+    // settings the protocol refuses: one readable line
+    let o = emberflow(&[
+        "sample", "--model", &model, "--n", "2", "--adapt", "1.5", "--out", out,
+    ]);
+    assert_one_error_line(&o, "--adapt");
+    let o = emberflow(&[
+        "sample",
+        "--model",
+        &model,
+        "--n",
+        "2",
+        "--global",
+        "none",
+        "--mala-steps",
+        "0",
+        "--out",
+        out,
+    ]);
+    assert_one_error_line(&o, "invalid sampler settings");
+    let o = emberflow(&["sample", "--model", &model, "--n", "0", "--out", out]);
+    assert_one_error_line(&o, "at least 1");
+    // argument errors (clap): a non-zero exit naming the argument
+    for (args, needle) in [
+        (vec!["sample", "--model", &model, "--out", out], "--n"),
+        (
+            vec!["sample", "--model", &model, "--n", "x", "--out", out],
+            "--n",
+        ),
+        (
+            vec![
+                "sample", "--model", &model, "--n", "2", "--global", "isir:1", "--out", out,
+            ],
+            "isir:1",
+        ),
+        (
+            vec![
+                "sample", "--model", &model, "--n", "2", "--chains", "0", "--out", out,
+            ],
+            "--chains",
+        ),
+        (vec!["energy", "--model", &model, "--out", out], "--data"),
+    ] {
+        let o = emberflow(&args);
+        assert!(!o.status.success(), "{args:?}");
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    }
+    assert!(!Path::new(out).exists());
+}
