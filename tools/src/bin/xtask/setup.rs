@@ -80,7 +80,7 @@ pub fn replace_section(path: &Path, heading: &str, body: &str) -> Result<()> {
         "# Benchmarks\n\nEvery figure here comes from the command named in its section.\n".into()
     });
     let marker = format!("## {heading}\n");
-    let section = format!("{marker}\n{}\n", body.trim_end());
+    let section = format!("{marker}\n{}\n\n", body.trim_end());
     let new = match old.find(&marker) {
         Some(start) => {
             let after = start + marker.len();
