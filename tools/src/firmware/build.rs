@@ -67,19 +67,61 @@ pub fn firmware_cargo(dir: &Path) -> Command {
     cmd
 }
 
-/// Build `program` in release mode with the `EMBERFLOW_*` variables `env`; returns the ELF.
-pub fn build_program(program: Program, env: &[(&'static str, String)]) -> Result<PathBuf> {
+/// A built firmware program: a private copy of the ELF (in a temporary directory removed when
+/// this is dropped), so another build of the same program cannot replace it while it runs.
+#[derive(Debug)]
+pub struct Elf {
+    path: PathBuf,
+    dir: PathBuf,
+}
+
+impl Elf {
+    /// The ELF's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl std::ops::Deref for Elf {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for Elf {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Build `program` in release mode with the `EMBERFLOW_*` variables `env`; returns a private
+/// copy of the ELF.
+pub fn build_program(program: Program, env: &[(&'static str, String)]) -> Result<Elf> {
     build_program_in(program, env, None)
 }
 
 /// [`build_program`] into the cargo target directory `target_dir` (default: `firmware/target`),
 /// e.g. to keep builds with another profile from replacing the usual ones.
+///
+/// The build and the copy of its ELF happen under an exclusive lock on
+/// `TARGET_DIR/emberflow-build.lock`, so two runs of these tools at once (each building the
+/// program with its own model and settings) never run each other's ELF.
 pub fn build_program_in(
     program: Program,
     env: &[(&'static str, String)],
     target_dir: Option<&Path>,
-) -> Result<PathBuf> {
+) -> Result<Elf> {
     let dir = firmware_dir();
+    let target = target_dir.map_or_else(|| dir.join("target"), Path::to_path_buf);
+    std::fs::create_dir_all(&target)
+        .with_context(|| format!("cannot create {}", target.display()))?;
+    let lock_path = target.join("emberflow-build.lock");
+    let lock = std::fs::File::create(&lock_path)
+        .with_context(|| format!("cannot create {}", lock_path.display()))?;
+    lock.lock()
+        .with_context(|| format!("cannot lock {}", lock_path.display()))?;
+
     let mut cmd = firmware_cargo(&dir);
     cmd.args(["build", "--release", "--bin", program.name()]);
     if let Some(t) = target_dir {
@@ -105,13 +147,15 @@ pub fn build_program_in(
             program.name()
         );
     }
-    let elf = target_dir
-        .map_or_else(|| dir.join("target"), Path::to_path_buf)
-        .join(TARGET)
-        .join("release")
-        .join(program.name());
-    if !elf.is_file() {
-        bail!("the build succeeded but {} is missing", elf.display());
+    let built = target.join(TARGET).join("release").join(program.name());
+    if !built.is_file() {
+        bail!("the build succeeded but {} is missing", built.display());
     }
+    let private = super::tempdir("emberflow-elf")?;
+    let path = private.join(program.name());
+    let elf = Elf { path, dir: private };
+    std::fs::copy(&built, &elf.path)
+        .with_context(|| format!("cannot copy {} to {}", built.display(), elf.path.display()))?;
+    drop(lock);
     Ok(elf)
 }

@@ -37,7 +37,7 @@ pub mod sampling;
 mod settings;
 
 pub use build::{
-    MODEL_VAR, Program, TARGET, build_program, build_program_in, firmware_cargo, firmware_dir,
+    Elf, MODEL_VAR, Program, TARGET, build_program, build_program_in, firmware_cargo, firmware_dir,
 };
 pub use cli::{USAGE, run_cli};
 pub use decode::{LogFrame, decode_frames};
@@ -59,7 +59,7 @@ use std::time::Duration;
 #[derive(Debug)]
 pub struct FirmwareRun {
     /// The ELF that ran.
-    pub elf: PathBuf,
+    pub elf: Elf,
     /// Exit status, output and timing of QEMU.
     pub qemu: QemuRun,
     /// The decoded defmt frames, in order.
@@ -123,19 +123,15 @@ fn tail(s: &str, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
-/// Run an already built ELF under QEMU and decode its frames (a non-zero exit is not an error
+/// Run a built ELF under QEMU and decode its frames (a non-zero exit is not an error
 /// here; see [`FirmwareRun::ensure_success`]). `cwd` is QEMU's working directory, where
 /// semihosting file paths resolve.
-pub fn run_elf(elf: &Path, cwd: Option<&Path>, timeout: Duration) -> Result<FirmwareRun> {
-    let bytes = std::fs::read(elf).with_context(|| format!("reading {}", elf.display()))?;
-    let qemu = run_qemu(elf, cwd, timeout)?;
+pub fn run_elf(elf: Elf, cwd: Option<&Path>, timeout: Duration) -> Result<FirmwareRun> {
+    let bytes = std::fs::read(&*elf).with_context(|| format!("reading {}", elf.display()))?;
+    let qemu = run_qemu(&elf, cwd, timeout)?;
     let frames = decode_frames(&bytes, &qemu.stdout)
         .with_context(|| format!("decoding the defmt output of {}", elf.display()))?;
-    Ok(FirmwareRun {
-        elf: elf.to_path_buf(),
-        qemu,
-        frames,
-    })
+    Ok(FirmwareRun { elf, qemu, frames })
 }
 
 /// Build `program` with `env` and run it under QEMU.
@@ -145,7 +141,7 @@ pub fn run_program(
     timeout: Duration,
 ) -> Result<FirmwareRun> {
     let elf = build_program(program, env)?;
-    run_elf(&elf, None, timeout)
+    run_elf(elf, None, timeout)
 }
 
 /// The build variable naming `model`'s file (absolute, as the build runs in `firmware/`).
@@ -219,7 +215,7 @@ pub fn score_on_qemu(
         ("EMBERFLOW_POINTS_FILE", "points.f32".to_string()),
     ];
     let run =
-        build_program(Program::Energy, &env).and_then(|elf| run_elf(&elf, Some(&dir), timeout));
+        build_program(Program::Energy, &env).and_then(|elf| run_elf(elf, Some(&dir), timeout));
     let _ = std::fs::remove_dir_all(&dir);
     let run = run?;
     run.ensure_success()?;

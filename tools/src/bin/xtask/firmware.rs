@@ -524,10 +524,10 @@ fn measure_opt_level(path: &Path, opt_level: &str) -> Result<(host::Footprint, h
         .join("target")
         .join(format!("opt-level-{opt_level}"));
     let elf = host::build_program_in(Program::Sample, &env, Some(&target))?;
-    let run = host::run_elf(&elf, None, QEMU_TIMEOUT)?;
+    let run = host::run_elf(elf, None, QEMU_TIMEOUT)?;
     run.ensure_success()?;
     let report = host::Report::parse(&run.frames)?;
-    Ok((host::footprint(&elf)?, cost(&report, "mala")?))
+    Ok((host::footprint(&run.elf)?, cost(&report, "mala")?))
 }
 
 fn verdict(ok: bool) -> &'static str {
