@@ -564,7 +564,6 @@ pub fn bench() -> Result<()> {
     );
     let qemu = first_line(Command::new("qemu-system-arm").arg("--version"));
     let mut md = String::new();
-    md.push_str("## Firmware\n\n");
     md.push_str(&format!(
         "Recorded by `cargo xtask bench-firmware`: {rustc}; firmware release profile \
          (opt-level \"s\", fat LTO, 1 codegen unit); run under {qemu} `-machine mps2-an386 -cpu \
@@ -675,7 +674,7 @@ pub fn bench() -> Result<()> {
     }
     md.push_str(FIRMWARE_NOTES);
     let path = root().join("BENCHMARKS.md");
-    write_section(&path, "## Firmware", &md)?;
+    crate::setup::replace_section(&path, "Firmware", &md)?;
     eprintln!("{md}");
     eprintln!("recorded under `## Firmware` in {}", path.display());
     Ok(())
@@ -721,16 +720,4 @@ fn first_line(cmd: &mut Command) -> String {
                 .map(str::to_string)
         })
         .unwrap_or_else(|| "(unknown)".to_string())
-}
-
-/// Replace the section under `heading` (up to the next `## ` heading) in the Markdown file at
-/// `path` with `body` (which starts with the heading), or append it; other sections are kept.
-pub fn write_section(path: &Path, heading: &str, body: &str) -> Result<()> {
-    let old = match std::fs::read_to_string(path) {
-        Ok(s) => s,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "# Benchmarks\n".to_string(),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-    };
-    std::fs::write(path, host::replace_markdown_section(&old, heading, body))
-        .with_context(|| format!("writing {}", path.display()))
 }
