@@ -161,7 +161,7 @@ pub struct Trained {
     pub sigma: f32,
     /// Iterations run.
     pub iterations: u64,
-    /// Seconds of training.
+    /// Seconds of training (evaluations by the observer not counted).
     pub seconds: f64,
     /// Skipped EBM / flow steps (non-finite loss or gradient).
     pub skipped: (u64, u64),
@@ -177,13 +177,15 @@ pub struct Trained {
 
 /// What the observer sees every `eval_every` iterations.
 #[derive(Debug)]
-pub struct Progress<'a, const D: usize> {
+pub struct Progress<'a, const D: usize, F> {
     /// Iteration just finished (1-based).
     pub iteration: u64,
-    /// Seconds so far.
+    /// Seconds of training so far; the time spent in the observer is not counted.
     pub seconds: f64,
     /// The averaged (exported) energy in model units.
     pub energy: &'a PaperEnergy<D>,
+    /// The averaged (exported) flow in model units.
+    pub flow: &'a F,
     /// The current negatives' bank (model units).
     pub bank: &'a [[f32; D]],
     /// Sampler statistics since the last call.
@@ -214,7 +216,7 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
     data: &Dataset,
     sigma: f32,
     config: &TrainConfig,
-    mut observe: impl FnMut(&Progress<'_, D>) -> bool,
+    mut observe: impl FnMut(&Progress<'_, D, PaperFlow<D, A, B, H, K>>) -> bool,
 ) -> Result<Trained> {
     if data.dim() != D {
         bail!("data have {} columns, the model expects {D}", data.dim());
@@ -248,6 +250,7 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
     let mut target = core_energy::<D>(&e_now, &base)?;
     let mut flow = core_flow::<D, A, B, H, K>(&f_now, &base)?;
     let mut averaged = core_energy::<D>(&e_avg, &base)?;
+    let mut averaged_flow = core_flow::<D, A, B, H, K>(&f_avg, &base)?;
 
     let mut bank = Bank::from_flow(
         config.bank.max(config.batch),
@@ -263,6 +266,9 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
     let mut window = StepStats::default();
     let mut losses = (0.0f32, 0.0f32);
     let start = Instant::now();
+    // Time spent in the observer (evaluations), left out of the training clock.
+    let mut observing = 0.0f64;
+    let clock = |observing: f64| start.elapsed().as_secs_f64() - observing;
     let mut it = 0u64;
     let mut lr_factor = 1.0f64;
     let mut rollbacks = 0u64;
@@ -394,7 +400,7 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
             break;
         }
         if let Some(budget) = config.time_budget
-            && start.elapsed().as_secs_f64() >= budget
+            && clock(observing) >= budget
         {
             break;
         }
@@ -552,16 +558,21 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
         exp_average(&mut f_avg, &f_now, d);
 
         if it.is_multiple_of(config.eval_every.max(1)) || it == config.iters {
+            let observe_start = Instant::now();
+            let seconds = clock(observing);
             update_energy(&mut averaged, &e_avg)?;
+            update_flow(&mut averaged_flow, &f_avg)?;
             let states: Vec<[f32; D]> = bank.chains.iter().map(|c| c.x).collect();
             let keep_going = observe(&Progress {
                 iteration: it,
-                seconds: start.elapsed().as_secs_f64(),
+                seconds,
                 energy: &averaged,
+                flow: &averaged_flow,
                 bank: &states,
                 stats: window,
                 losses,
             });
+            observing += observe_start.elapsed().as_secs_f64();
             window = StepStats::default();
             last_good = Some(snapshot!());
             if !keep_going {
@@ -585,7 +596,7 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
         flow: f_avg,
         sigma,
         iterations: it,
-        seconds: start.elapsed().as_secs_f64(),
+        seconds: clock(observing),
         skipped,
         stats: window,
         step_size,

@@ -636,6 +636,8 @@ struct Record {
     global: Option<f64>,
     gap: Option<f64>,
     flow: Option<f64>,
+    rhat: Option<f64>,
+    log_density_err: Option<f64>,
 }
 
 /// A training report (`emberflow train`'s MODEL.json).
@@ -687,6 +689,8 @@ fn load_report(path: &Path) -> Result<Report> {
             global: num(r, "global_acceptance"),
             gap: num(r, "energy_gap"),
             flow: num(r, "flow_loss"),
+            rhat: num(r, "rhat"),
+            log_density_err: num(r, "log_density_err"),
         });
     }
     let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("?").to_string();
@@ -930,6 +934,21 @@ fn training(a: &TrainingArgs) -> Result<()> {
         |r| r.flow,
         colour(4),
     )];
+    let rhat = vec![
+        series("max R-hat", &rep.log, |r| r.rhat, colour(3)),
+        Series {
+            name: "1.01".into(),
+            points: vec![(x0, 1.01), (x1, 1.01)],
+            colour: RGBColor(150, 150, 150),
+            dashed: true,
+        },
+    ];
+    let ld_err = vec![series(
+        "median (ln p - ln p*)^2",
+        &rep.log,
+        |r| r.log_density_err,
+        colour(5),
+    )];
     let ebm_w = weights_series(&|r: &Record| r.ebm_weights.as_ref());
     let neg_w = weights_series(&|r: &Record| r.neg_weights.as_ref());
     let title = format!(
@@ -941,11 +960,11 @@ fn training(a: &TrainingArgs) -> Result<()> {
         rep.seconds.map_or("? s".into(), |s| format!("{s:.1} s"))
     );
     let no_weights = "no mode weights in this report (built-in sets only; see emberflow eval)";
-    render(&a.out, (1300, 1240), |root| {
+    render(&a.out, (1300, 1640), |root| {
         let root = root
             .titled(&title, (FONT, 20).into_font().color(&BLACK))
             .map_err(de)?;
-        let p = root.split_evenly((3, 2));
+        let p = root.split_evenly((4, 2));
         let panel = |caption, series, y_fixed, log_y, legend_low, empty| LinePanel {
             caption,
             series,
@@ -995,6 +1014,22 @@ fn training(a: &TrainingArgs) -> Result<()> {
                 false,
                 false,
                 no_weights,
+            ),
+            panel(
+                "max R-hat over dimensions, 32 fresh chains x 40 sweeps",
+                &rhat,
+                None,
+                false,
+                false,
+                "no R-hat in this report",
+            ),
+            panel(
+                "median squared log-density error (log scale)",
+                &ld_err,
+                None,
+                true,
+                false,
+                "no log-density error (2-D built-in sets only)",
             ),
         ];
         for (area, panel) in p.iter().zip(&panels) {

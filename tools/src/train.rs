@@ -249,6 +249,11 @@ pub fn run(args: &Args) -> Result<()> {
         .expect("dimension checked above")
 }
 
+/// Fresh chains of the R̂ logged at every evaluation (the final report uses 128 × 200).
+const LOG_RHAT_CHAINS: usize = 32;
+/// Sweeps per chain of the R̂ logged at every evaluation.
+const LOG_RHAT_DRAWS: usize = 40;
+
 /// One evaluation record of the JSON report.
 #[derive(Debug, Clone)]
 struct Record {
@@ -258,6 +263,12 @@ struct Record {
     ebm_mse: Option<f64>,
     neg_weights: Option<Vec<f64>>,
     neg_mse: Option<f64>,
+    /// MSE between the bank's mode weights and the EBM's.
+    bank_vs_ebm_mse: Option<f64>,
+    /// The median squared log-density error of the averaged EBM (2-D sets with a known density).
+    log_density_err: Option<f64>,
+    /// Max R̂ over dimensions of [`LOG_RHAT_CHAINS`] fresh chains × [`LOG_RHAT_DRAWS`] sweeps.
+    rhat: Option<f64>,
     local_acceptance: f32,
     global_acceptance: f32,
     energy_gap: f32,
@@ -308,14 +319,39 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
 
     let mut log: Vec<Record> = Vec::new();
     let quiet = args.quiet;
-    let trained = train::<D, A, B, H, K>(&model_data, 1.0, config, |p: &Progress<'_, D>| {
+    let log_density_err = |energy: &emberflow_core::models::PaperEnergy<D>| {
+        let (truth, grid) = (truth.as_ref()?, grid.as_ref()?);
+        Some(
+            log_density_error_on_grid(
+                grid,
+                |x| emberflow_core::Energy::energy(energy, &to_model(x)),
+                |x| truth.log_density(x),
+            )
+            .median,
+        )
+    };
+    let trained = train::<D, A, B, H, K>(&model_data, 1.0, config, |p: &Progress<'_, D, _>| {
         let ebm = ebm_weights(p.energy);
         let neg = sample_weights(p.bank);
+        let rhat = max_rhat::<D, _, _>(
+            p.energy,
+            p.flow,
+            config,
+            LOG_RHAT_CHAINS,
+            LOG_RHAT_DRAWS,
+            args.seed ^ p.iteration,
+        );
         let r = Record {
             iteration: p.iteration,
             seconds: p.seconds,
             ebm_mse: mse(&ebm),
             neg_mse: mse(&neg),
+            bank_vs_ebm_mse: match (&neg, &ebm) {
+                (Some(a), Some(b)) => Some(weights_mse(a, b)),
+                _ => None,
+            },
+            log_density_err: log_density_err(p.energy),
+            rhat: Some(rhat).filter(|r| r.is_finite()),
             ebm_weights: ebm,
             neg_weights: neg,
             local_acceptance: p.stats.local_acceptance(),
@@ -339,6 +375,12 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
             }
             if let Some(m) = r.neg_mse {
                 line += &format!("  negatives MSE {m:.2e}");
+            }
+            if let Some(m) = r.log_density_err {
+                line += &format!("  log-density err {m:.3}");
+            }
+            if let Some(m) = r.rhat {
+                line += &format!("  R-hat {m:.3}");
             }
             eprint!("{line}   ");
             std::io::stderr().flush().ok();
@@ -389,13 +431,8 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
         metrics.push(("negatives_weights_mse".into(), m as f32));
     }
     // The paper's Table 1 metric on the 2-D sets with a known density.
-    if let (Some(truth), Some(grid)) = (truth.as_ref(), grid.as_ref()) {
-        let err = log_density_error_on_grid(
-            grid,
-            |x| emberflow_core::Energy::energy(&energy, &to_model(x)),
-            |x| truth.log_density(x),
-        );
-        metrics.push(("log_density_sq_err_median".into(), err.median as f32));
+    if let Some(err) = log_density_err(&energy) {
+        metrics.push(("log_density_sq_err_median".into(), err as f32));
     }
     // Table 2: the largest rank-normalised split R̂ over dimensions of 128 fresh chains.
     if D > 2 && truth.is_some() {
@@ -602,13 +639,16 @@ fn report_json(
         .iter()
         .map(|r| {
             format!(
-                "    {{\"iteration\": {}, \"seconds\": {:.3}, \"ebm_weights\": {}, \"ebm_mse\": {}, \"negatives_weights\": {}, \"negatives_mse\": {}, \"local_acceptance\": {:.4}, \"global_acceptance\": {:.4}, \"energy_gap\": {}, \"flow_loss\": {}}}",
+                "    {{\"iteration\": {}, \"seconds\": {:.3}, \"ebm_weights\": {}, \"ebm_mse\": {}, \"negatives_weights\": {}, \"negatives_mse\": {}, \"bank_vs_ebm_mse\": {}, \"log_density_err\": {}, \"rhat\": {}, \"local_acceptance\": {:.4}, \"global_acceptance\": {:.4}, \"energy_gap\": {}, \"flow_loss\": {}}}",
                 r.iteration,
                 r.seconds,
                 json_list(&r.ebm_weights),
                 json_num(r.ebm_mse),
                 json_list(&r.neg_weights),
                 json_num(r.neg_mse),
+                json_num(r.bank_vs_ebm_mse),
+                json_num(r.log_density_err),
+                json_num(r.rhat),
                 r.local_acceptance,
                 r.global_acceptance,
                 json_num(Some(f64::from(r.energy_gap))),

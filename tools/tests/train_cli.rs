@@ -132,6 +132,28 @@ fn tiny_run_writes_model_and_report() {
     assert!(stdout.contains("wrote"), "{stdout}");
     let report = std::fs::read_to_string(out.with_extension("json")).unwrap();
     assert!(report.contains("\"ebm_weights_mse\""), "{report}");
+    // Every evaluation logs the metrics the benchmark's time-to-target and the training
+    // curves read: the log-density error (2-D built-in set), R̂ of fresh chains, and the
+    // bank's mode weights against the EBM's.
+    let v: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let log = v["log"].as_array().unwrap();
+    assert_eq!(log.len(), 2, "{report}");
+    let mut last_seconds = 0.0;
+    for r in log {
+        let err = r["log_density_err"].as_f64().expect("log_density_err");
+        assert!(err.is_finite() && err >= 0.0, "{r}");
+        let rhat = r["rhat"].as_f64().expect("rhat");
+        assert!(rhat > 0.5 && rhat < 10.0, "{r}");
+        let mse = r["bank_vs_ebm_mse"].as_f64().expect("bank_vs_ebm_mse");
+        assert!((0.0..1.0).contains(&mse), "{r}");
+        let t = r["seconds"].as_f64().unwrap();
+        assert!(t > last_seconds, "{r}");
+        last_seconds = t;
+    }
+    assert!(
+        v["train_seconds"].as_f64().unwrap() >= last_seconds,
+        "{report}"
+    );
     let (ok, stdout, err) = emberflow(&["inspect", out.to_str().unwrap()]);
     assert!(ok, "{err}");
     assert!(stdout.to_lowercase().contains("int8"), "{stdout}");

@@ -6,6 +6,7 @@ use crate::setup::{cargo, ensure_thumb_target, root, run, target_dir};
 use anyhow::{Context, Result, bail};
 use emberflow_train::data::BuiltIn;
 use emberflow_train::metrics::mode_weights_from_samples;
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -55,20 +56,19 @@ fn csv_weights(path: &Path) -> Result<Vec<f64>> {
     Ok(mode_weights_from_samples(&xs, 2, 4, |x| truth.region(x)).weights)
 }
 
-fn json_array(report: &str, key: &str) -> Option<Vec<f64>> {
-    let start = report.find(&format!("\"{key}\": ["))? + key.len() + 5;
-    let end = start + report[start..].find(']')?;
-    report[start..end]
-        .split(',')
-        .map(|v| v.trim().parse().ok())
+/// A list of numbers at `key` of the report.
+fn json_array(report: &Value, key: &str) -> Option<Vec<f64>> {
+    report
+        .get(key)?
+        .as_array()?
+        .iter()
+        .map(Value::as_f64)
         .collect()
 }
 
-fn json_metric(report: &str, key: &str) -> Option<f64> {
-    let start = report.find(&format!("\"{key}\": "))? + key.len() + 4;
-    let rest = &report[start..];
-    let end = rest.find([',', '}']).unwrap_or(rest.len());
-    rest[..end].trim().parse().ok()
+/// A final metric of the report.
+fn json_metric(report: &Value, key: &str) -> Option<f64> {
+    report.get("metrics")?.get(key)?.as_f64()
 }
 
 fn fmt_w(w: &[f64]) -> String {
@@ -126,7 +126,12 @@ pub fn run_demo(args: &[String]) -> Result<()> {
             &s(&model),
         ],
     )?;
-    let report = std::fs::read_to_string(model.with_extension("json"))?;
+    let report_path = model.with_extension("json");
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(&report_path)
+            .with_context(|| format!("reading {}", report_path.display()))?,
+    )
+    .with_context(|| format!("parsing {}", report_path.display()))?;
 
     // 2. Sample on the host, and 3. on the emulated Cortex-M4F.
     let mut rows = Vec::new();

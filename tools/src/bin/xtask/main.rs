@@ -6,6 +6,8 @@
 //! * `bench-core` — criterion benchmarks of the core kernel, summarised into BENCHMARKS.md.
 //! * `bench-train` — train the built-in sets over several seeds and record the quality
 //!   figures against the paper's in BENCHMARKS.md.
+//! * `bench-speed` — time per training iteration against the PyTorch reference, run
+//!   alternately on this machine, into BENCHMARKS.md.
 //! * `bench-firmware` — flash, RAM and exact instruction counts of the firmware under QEMU,
 //!   into BENCHMARKS.md.
 //! * `demo` — train the built-in four-modes set, export f32 and int8, sample on the host and in
@@ -15,6 +17,7 @@ mod bench;
 mod demo;
 mod firmware;
 mod setup;
+mod speed;
 mod test;
 mod train_bench;
 
@@ -30,6 +33,7 @@ fn main() -> Result<()> {
         "test" => test::run(rest),
         "bench-core" => bench::run_core(rest),
         "bench-train" => train_bench::run_train(rest),
+        "bench-speed" => speed::run_speed(rest),
         "bench-firmware" => {
             if let Some(a) = rest.first() {
                 bail!("`cargo xtask bench-firmware` takes no arguments (got `{a}`)");
@@ -39,7 +43,7 @@ fn main() -> Result<()> {
         "demo" => demo::run_demo(rest),
         "help" | "-h" | "--help" => {
             println!(
-                "usage: cargo xtask <test | bench-core | bench-train | bench-firmware | demo>"
+                "usage: cargo xtask <test | bench-core | bench-train | bench-speed | bench-firmware | demo>"
             );
             Ok(())
         }

@@ -1,10 +1,13 @@
-//! `cargo xtask bench-train [--seeds N] [--sets a,b,…] [--baselines]`: train the built-in sets
-//! with `emberflow train`, take the median over seeds of each final metric of the exported
-//! model, and write the "Training quality" section of BENCHMARKS.md.
+//! `cargo xtask bench-train [--seeds N] [--sets a,b,…] [--baselines] [--reuse]`: train the
+//! built-in sets with `emberflow train`, take the median over seeds of each final metric of the
+//! exported model and of the time to reach its target, and write the "Training quality" section
+//! of BENCHMARKS.md. `--reuse` keeps the reports of earlier runs with the same iterations
+//! (`target/bench-train/SET-METHOD-SEED.json`) instead of training again.
 
 use crate::bench::machine;
 use crate::setup::{cargo, replace_section, root, run, target_dir};
 use anyhow::{Context, Result, bail};
+use serde_json::Value;
 use std::process::Command;
 
 /// `(set, iterations, metric in the report, target, paper's flowMC-EBM figure)`.
@@ -18,7 +21,7 @@ const TARGETS: &[(&str, u64, &str, f64, &str)] = &[
         0.5,
         "0.94",
     ),
-    ("rings", 1500, "log_density_sq_err_median", 0.3, "0.40"),
+    ("rings", 3000, "log_density_sq_err_median", 0.3, "0.40"),
     ("gmm-16", 600, "max_rhat_128_chains", 1.01, "1.01"),
     ("gmm-32", 600, "max_rhat_128_chains", 1.01, "1.01"),
     ("gmm-64", 600, "max_rhat_128_chains", 1.02, "1.05"),
@@ -27,17 +30,64 @@ const TARGETS: &[(&str, u64, &str, f64, &str)] = &[
 struct Run {
     set: String,
     method: String,
-    metrics: Vec<(String, f64)>,
-    seconds: f64,
+    seed: u64,
+    report: Value,
 }
 
-fn metric(report: &str, key: &str) -> Option<f64> {
-    let start = report.find("\"metrics\":")?;
-    let body = &report[start..];
-    let k = body.find(&format!("\"{key}\":"))? + key.len() + 3;
-    let rest = body[k..].trim_start();
-    let end = rest.find([',', '}']).unwrap_or(rest.len());
-    rest[..end].trim().parse().ok()
+impl Run {
+    /// A final metric of the exported model.
+    fn metric(&self, key: &str) -> Option<f64> {
+        self.report.get("metrics")?.get(key)?.as_f64()
+    }
+
+    fn seconds(&self) -> f64 {
+        self.report
+            .get("train_seconds")
+            .and_then(Value::as_f64)
+            .unwrap_or(f64::NAN)
+    }
+
+    /// Training seconds (evaluations not counted) at the first evaluation of the averaged
+    /// model from which the logged `key` stays within `target` up to the end, provided the
+    /// final metric `final_key` is met too. `None`: not reached.
+    fn time_to_target(&self, key: &str, final_key: &str, target: f64) -> Option<f64> {
+        if self.metric(final_key)? > target {
+            return None;
+        }
+        let log = self.report.get("log")?.as_array()?;
+        let mut since: Option<f64> = None;
+        for r in log {
+            let v = r.get(key).and_then(Value::as_f64);
+            match v {
+                Some(v) if v <= target => {
+                    if since.is_none() {
+                        since = r.get("seconds").and_then(Value::as_f64);
+                    }
+                }
+                _ => since = None,
+            }
+        }
+        since
+    }
+}
+
+/// The quantity logged at every evaluation that tracks a final metric: the same computation on
+/// the averaged model, except for the negatives (the bank instead of fresh chains) and R̂
+/// (32 fresh chains × 40 sweeps instead of 128 × 200).
+fn logged(key: &str) -> &'static str {
+    match key {
+        "ebm_weights_mse" => "ebm_mse",
+        "negatives_vs_ebm_mse" => "bank_vs_ebm_mse",
+        "log_density_sq_err_median" => "log_density_err",
+        _ => "rhat",
+    }
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -55,6 +105,7 @@ pub fn run_train(args: &[String]) -> Result<()> {
     let mut seeds = 3u64;
     let mut sets: Option<Vec<String>> = None;
     let mut baselines = false;
+    let mut reuse = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -75,7 +126,10 @@ pub fn run_train(args: &[String]) -> Result<()> {
                 )
             }
             "--baselines" => baselines = true,
-            other => bail!("unknown option `{other}` (--seeds N, --sets a,b, --baselines)"),
+            "--reuse" => reuse = true,
+            other => {
+                bail!("unknown option `{other}` (--seeds N, --sets a,b, --baselines, --reuse)")
+            }
         }
     }
     let root = root();
@@ -90,9 +144,13 @@ pub fn run_train(args: &[String]) -> Result<()> {
             "emberflow",
         ]),
     )?;
-    let bin = target_dir().join("release/emberflow");
     let out_dir = target_dir().join("bench-train");
     std::fs::create_dir_all(&out_dir)?;
+    // Run a private copy, so that a build during the benchmark cannot swap the binary.
+    let bin = out_dir.join("emberflow");
+    std::fs::copy(target_dir().join("release/emberflow"), &bin)
+        .context("copying the emberflow binary")?;
+    let load_before = load_average();
     let mut plan: Vec<(&str, u64)> = Vec::new();
     for (set, iters, ..) in TARGETS {
         if sets.as_ref().is_none_or(|s| s.iter().any(|x| x == set))
@@ -112,34 +170,40 @@ pub fn run_train(args: &[String]) -> Result<()> {
             let n_seeds = if *method == "flowmc" { seeds } else { 1 };
             for seed in 0..n_seeds {
                 let out = out_dir.join(format!("{set}-{method}-{seed}.efm"));
-                eprintln!("bench-train: {set} {method} seed {seed}");
-                let status = Command::new(&bin)
-                    .args(["train", "--dataset", set, "--method", method, "--quiet"])
-                    .args(["--iters", &iters.to_string(), "--seed", &seed.to_string()])
-                    .arg("--out")
-                    .arg(&out)
-                    .status()
-                    .context("running emberflow train")?;
-                if !status.success() {
-                    bail!("emberflow train failed for {set} {method} seed {seed}");
-                }
-                let report = std::fs::read_to_string(out.with_extension("json"))?;
-                let keys = [
-                    "ebm_weights_mse",
-                    "negatives_vs_ebm_mse",
-                    "negatives_weights_mse",
-                    "log_density_sq_err_median",
-                    "max_rhat_128_chains",
-                    "train_seconds",
-                ];
+                let report_path = out.with_extension("json");
+                let previous = reuse
+                    .then(|| std::fs::read_to_string(&report_path).ok())
+                    .flatten()
+                    .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                    .filter(|v| v.get("iterations").and_then(Value::as_u64) == Some(*iters));
+                let report = match previous {
+                    Some(v) => {
+                        eprintln!("bench-train: {set} {method} seed {seed} (reused)");
+                        v
+                    }
+                    None => {
+                        eprintln!("bench-train: {set} {method} seed {seed}");
+                        let status = Command::new(&bin)
+                            .args(["train", "--dataset", set, "--method", method, "--quiet"])
+                            .args(["--iters", &iters.to_string(), "--seed", &seed.to_string()])
+                            .arg("--out")
+                            .arg(&out)
+                            .status()
+                            .context("running emberflow train")?;
+                        if !status.success() {
+                            bail!("emberflow train failed for {set} {method} seed {seed}");
+                        }
+                        let text = std::fs::read_to_string(&report_path)
+                            .with_context(|| format!("reading {}", report_path.display()))?;
+                        serde_json::from_str(&text)
+                            .with_context(|| format!("parsing {}", report_path.display()))?
+                    }
+                };
                 runs.push(Run {
                     set: set.to_string(),
                     method: method.to_string(),
-                    metrics: keys
-                        .iter()
-                        .filter_map(|k| metric(&report, k).map(|v| (k.to_string(), v)))
-                        .collect(),
-                    seconds: metric(&report, "train_seconds").unwrap_or(f64::NAN),
+                    seed,
+                    report,
                 });
             }
         }
@@ -154,39 +218,74 @@ pub fn run_train(args: &[String]) -> Result<()> {
         if baselines { " --baselines" } else { "" },
         machine()
     );
-    md += "| set | metric | paper (flowMC-EBM) | target | ours (median) | per seed | met | train time (median) |\n";
-    md += "|---|---|---|---|---|---|---|---|\n";
+    md += &format!(
+        "Load average (1 min) at the start and the end of the benchmark: {load_before} / {}. \
+         Train times are wall-clock seconds of training (evaluations not counted) on the 2 \
+         cores; they grow with any other load.\n\n",
+        load_average()
+    );
+    md += "| set | metric | paper (flowMC-EBM) | target | ours (median) | per seed | met | time to target (median; per seed) | train time (median) |\n";
+    md += "|---|---|---|---|---|---|---|---|---|\n";
     for (set, _, key, target, paper) in TARGETS {
-        let vals: Vec<f64> = runs
+        let mine: Vec<&Run> = runs
             .iter()
             .filter(|r| r.set == *set && r.method == "flowmc")
-            .filter_map(|r| r.metrics.iter().find(|(k, _)| k == key).map(|(_, v)| *v))
             .collect();
+        let vals: Vec<f64> = mine.iter().filter_map(|r| r.metric(key)).collect();
         if vals.is_empty() {
             continue;
         }
-        let secs: Vec<f64> = runs
-            .iter()
-            .filter(|r| r.set == *set && r.method == "flowmc")
-            .map(|r| r.seconds)
-            .collect();
         let m = median(vals.clone());
+        let reach: Vec<Option<f64>> = mine
+            .iter()
+            .map(|r| r.time_to_target(logged(key), key, *target))
+            .collect();
+        // The median over seeds, a seed that never reached the target counting as +∞.
+        let reach_median = median(reach.iter().map(|t| t.unwrap_or(f64::INFINITY)).collect());
         md += &format!(
-            "| {set} | {key} | {paper} | ≤ {target} | {m:.3e} | {} | {} | {:.0} s |\n",
+            "| {set} | {key} | {paper} | ≤ {target} | {m:.3e} | {} | {} | {} ({}) | {:.0} s |\n",
             vals.iter()
                 .map(|v| format!("{v:.2e}"))
                 .collect::<Vec<_>>()
                 .join(", "),
             if m <= *target { "yes" } else { "no" },
-            median(secs)
+            if reach_median.is_finite() {
+                format!("{reach_median:.0} s")
+            } else {
+                "not reached".into()
+            },
+            reach
+                .iter()
+                .map(|t| t.map_or("—".into(), |t| format!("{t:.0} s")))
+                .collect::<Vec<_>>()
+                .join(", "),
+            median(mine.iter().map(|r| r.seconds()).collect())
         );
     }
+    md += "\nTime to target: training seconds (evaluations not counted) at the first evaluation \
+           (every 50 iterations) of the averaged model from which the logged metric stays within \
+           the target to the end of the run, the final metric being met as well. The logged \
+           metrics are those of the final report computed on the averaged model, except that the \
+           negatives are the persistent bank (not fresh chains) and R̂ comes from 32 fresh chains \
+           × 40 sweeps (not 128 × 200), which is noisier: an R̂ time is an upper bound.\n";
     if baselines {
-        md += "\nBaselines (one seed, same sets and iterations):\n\n| set | method | metric | value |\n|---|---|---|---|\n";
+        md += "\nBaselines (one seed, same sets and iterations; `nf` is left out: its EBM stays \
+               E ≡ 0, so the EBM metrics do not apply):\n\n\
+               | set | method | seed | metric | value | train time |\n|---|---|---|---|---|---|\n";
         for r in runs.iter().filter(|r| r.method != "flowmc") {
-            for (k, v) in &r.metrics {
-                if k != "train_seconds" {
-                    md += &format!("| {} | {} | {k} | {v:.3e} |\n", r.set, r.method);
+            for (key, _) in TARGETS
+                .iter()
+                .filter(|(s, ..)| *s == r.set)
+                .map(|(_, _, k, t, _)| (k, t))
+            {
+                if let Some(v) = r.metric(key) {
+                    md += &format!(
+                        "| {} | {} | {} | {key} | {v:.3e} | {:.0} s |\n",
+                        r.set,
+                        r.method,
+                        r.seed,
+                        r.seconds()
+                    );
                 }
             }
         }
