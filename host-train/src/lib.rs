@@ -8,6 +8,7 @@
 //! * [`params`] — the one mapping between candle parameters and core models.
 //! * [`sampler`] — the persistent bank run by the core kernel in parallel threads.
 //! * [`adam`] — Adam with exposed state.
+//! * [`device`] — CPU, or CUDA behind the `cuda` feature, for the gradient steps.
 //! * [`data`] — built-in data sets with their true densities, CSV and digits loaders,
 //!   standardisation.
 //! * [`metrics`] — mode weights, log-density error, R̂ and ESS (checked against ArviZ).
@@ -15,6 +16,7 @@
 pub mod adam;
 pub mod checkpoint;
 pub mod data;
+pub mod device;
 pub mod export;
 pub mod metrics;
 pub mod nets;

@@ -61,6 +61,7 @@ impl Linear {
         fan_out: usize,
         init: Init,
         rng: &mut Xoshiro128PlusPlus,
+        device: &Device,
     ) -> Result<Self> {
         let bound = 1.0 / (fan_in as f32).sqrt();
         let uniform = |rng: &mut Xoshiro128PlusPlus| bound * (2.0 * uniform_open01(rng) - 1.0);
@@ -77,8 +78,8 @@ impl Linear {
                 _ => 0.0,
             })
             .collect();
-        let w = Var::from_vec(w, (fan_out, fan_in), &Device::Cpu)?;
-        let b = Var::from_vec(b, fan_out, &Device::Cpu)?;
+        let w = Var::from_vec(w, (fan_out, fan_in), device)?;
+        let b = Var::from_vec(b, fan_out, device)?;
         params.names.push(format!("{name}.weight"));
         params.vars.push(w.clone());
         params.names.push(format!("{name}.bias"));
@@ -111,6 +112,11 @@ impl EnergyNet {
     /// Hidden layers initialised from `rng` (U(±1/√fan_in) weights and biases), the output
     /// layer zero.
     pub fn new(dim: usize, rng: &mut Xoshiro128PlusPlus) -> Result<Self> {
+        Self::new_on(dim, rng, &Device::Cpu)
+    }
+
+    /// [`Self::new`] with the parameters on `device`.
+    pub fn new_on(dim: usize, rng: &mut Xoshiro128PlusPlus, device: &Device) -> Result<Self> {
         let widths = [dim, 32, 64, 64, 64, 1];
         let mut params = ParamList::new();
         let mut layers = Vec::new();
@@ -123,6 +129,7 @@ impl EnergyNet {
                 widths[l + 1],
                 init,
                 rng,
+                device,
             )?);
         }
         Ok(Self { layers, params })
@@ -215,6 +222,18 @@ impl FlowNet {
         sigma: f32,
         rng: &mut Xoshiro128PlusPlus,
     ) -> Result<Self> {
+        Self::new_on(dim, hidden, blocks, sigma, rng, &Device::Cpu)
+    }
+
+    /// [`Self::new`] with the parameters on `device`.
+    pub fn new_on(
+        dim: usize,
+        hidden: usize,
+        blocks: usize,
+        sigma: f32,
+        rng: &mut Xoshiro128PlusPlus,
+        device: &Device,
+    ) -> Result<Self> {
         let (a, b) = (dim / 2, dim - dim / 2);
         let mut params = ParamList::new();
         let mut couplings = Vec::new();
@@ -229,6 +248,7 @@ impl FlowNet {
                         hidden,
                         Init::Normal(1e-6 / (ca as f32).sqrt()),
                         rng,
+                        device,
                     )?;
                     let l1 = Linear::new(
                         &mut params,
@@ -237,6 +257,7 @@ impl FlowNet {
                         cb,
                         Init::Normal(1e-6 / (hidden as f32).sqrt()),
                         rng,
+                        device,
                     )?;
                     Ok([l0, l1])
                 };

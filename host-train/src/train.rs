@@ -113,6 +113,9 @@ pub struct TrainConfig {
     pub resume: Option<Box<Checkpoint>>,
     /// Set from outside (e.g. Ctrl-C) to stop after the current iteration.
     pub stop: Option<Arc<AtomicBool>>,
+    /// Where candle runs the gradient steps ([`crate::device::parse_device`]); the negatives
+    /// are drawn on the CPU cores whatever it is.
+    pub device: Device,
 }
 
 impl Default for TrainConfig {
@@ -146,6 +149,7 @@ impl Default for TrainConfig {
             checkpoint_every: 0,
             resume: None,
             stop: None,
+            device: Device::Cpu,
         }
     }
 }
@@ -202,11 +206,11 @@ fn exp_average(avg: &mut [Vec<f32>], now: &[Vec<f32>], decay: f32) {
     }
 }
 
-fn rows_tensor<const D: usize>(rows: &[[f32; D]]) -> Result<Tensor> {
+fn rows_tensor<const D: usize>(rows: &[[f32; D]], device: &Device) -> Result<Tensor> {
     Ok(Tensor::from_vec(
         rows.as_flattened().to_vec(),
         (rows.len(), D),
-        &Device::Cpu,
+        device,
     )?)
 }
 
@@ -235,8 +239,8 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
     let base = DiagGaussian::<D>::isotropic(sigma).map_err(|e| anyhow::anyhow!("base σ: {e}"))?;
 
     let mut rng = Xoshiro128PlusPlus::seed_from_u64(config.seed);
-    let energy_net = EnergyNet::new(D, &mut rng)?;
-    let flow_net = FlowNet::new(D, H, K, sigma, &mut rng)?;
+    let energy_net = EnergyNet::new_on(D, &mut rng, &config.device)?;
+    let flow_net = FlowNet::new_on(D, H, K, sigma, &mut rng, &config.device)?;
     let mut opt_e = Adam::new(energy_net.params.vars.clone(), config.lr_energy)?;
     let mut opt_f = Adam::new(flow_net.params.vars.clone(), config.lr_flow)?;
 
@@ -337,7 +341,7 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
                         Ok(Tensor::from_vec(
                             v.clone(),
                             var.as_tensor().shape(),
-                            &Device::Cpu,
+                            var.device(),
                         )?)
                     })
                     .collect()
@@ -422,7 +426,7 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
             positives.extend_from_slice(data.row(order[cursor]));
             cursor += 1;
         }
-        let positives = Tensor::from_vec(positives, (n, D), &Device::Cpu)?;
+        let positives = Tensor::from_vec(positives, (n, D), &config.device)?;
 
         // 2. Negatives.
         let negatives: Vec<[f32; D]> = match config.method {
@@ -477,7 +481,7 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
 
         // 3. EBM step.
         if config.method != Method::Nf {
-            let neg = rows_tensor(&negatives)?;
+            let neg = rows_tensor(&negatives, &config.device)?;
             let e_pos = energy_net.forward(&positives)?;
             let e_neg = energy_net.forward(&neg)?;
             let mut loss = (e_pos.mean_all()? - e_neg.mean_all()?)?;
@@ -500,7 +504,7 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
             let fit_on = if config.method == Method::Nf {
                 positives.clone()
             } else {
-                rows_tensor(&negatives)?
+                rows_tensor(&negatives, &config.device)?
             };
             let loss = flow_net.log_density(&fit_on)?.mean_all()?.neg()?;
             let value = loss.to_scalar::<f32>()?;

@@ -79,6 +79,10 @@ pub struct Args {
     /// digits: the weight of each kept class, e.g. 0.2,0.3,0.5.
     #[arg(long)]
     class_weights: Option<String>,
+    /// Where the gradient steps run: cpu, or cuda / cuda:N in a build with the `cuda` feature
+    /// (the negatives are drawn on the CPU cores either way).
+    #[arg(long, default_value = "cpu")]
+    device: String,
     /// Sampler threads (default: the number of cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -243,6 +247,7 @@ pub fn run(args: &Args) -> Result<()> {
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         eval_every: args.eval_every.max(1),
+        device: emberflow_train::device::parse_device(&args.device).context("--device")?,
         ..TrainConfig::default()
     };
     with_model_shape!(dim, run_shape(args, &loaded, &config, encoding))

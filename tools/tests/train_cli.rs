@@ -39,6 +39,31 @@ fn argument_and_file_errors() {
             "train",
             "--dataset",
             "four-modes",
+            "--device",
+            "tpu",
+            "--out",
+            out,
+        ],
+        "unknown device `tpu`",
+    );
+    #[cfg(not(feature = "cuda"))]
+    fails_with(
+        &[
+            "train",
+            "--dataset",
+            "four-modes",
+            "--device",
+            "cuda",
+            "--out",
+            out,
+        ],
+        "no CUDA support",
+    );
+    fails_with(
+        &[
+            "train",
+            "--dataset",
+            "four-modes",
             "--quantize",
             "int4",
             "--out",

@@ -183,15 +183,36 @@ pub fn run_train(args: &[String]) -> Result<()> {
                     }
                     None => {
                         eprintln!("bench-train: {set} {method} seed {seed}");
-                        let status = Command::new(&bin)
+                        let output = Command::new(&bin)
                             .args(["train", "--dataset", set, "--method", method, "--quiet"])
                             .args(["--iters", &iters.to_string(), "--seed", &seed.to_string()])
                             .arg("--out")
                             .arg(&out)
-                            .status()
+                            .stderr(std::process::Stdio::piped())
+                            .output()
                             .context("running emberflow train")?;
-                        if !status.success() {
-                            bail!("emberflow train failed for {set} {method} seed {seed}");
+                        let stderr = String::from_utf8_lossy(&output.stderr);
+                        if !output.status.success() {
+                            let why = stderr
+                                .lines()
+                                .find(|l| l.starts_with("error"))
+                                .unwrap_or("failed")
+                                .trim_start_matches("error: ")
+                                .to_string();
+                            if *method == "flowmc" {
+                                bail!(
+                                    "emberflow train failed for {set} {method} seed {seed}: {why}"
+                                );
+                            }
+                            // A baseline that diverges is a result, not a benchmark failure.
+                            eprintln!("bench-train: {set} {method} seed {seed} failed: {why}");
+                            runs.push(Run {
+                                set: set.to_string(),
+                                method: method.to_string(),
+                                seed,
+                                report: serde_json::json!({ "failed": why }),
+                            });
+                            continue;
                         }
                         let text = std::fs::read_to_string(&report_path)
                             .with_context(|| format!("reading {}", report_path.display()))?;
@@ -273,6 +294,13 @@ pub fn run_train(args: &[String]) -> Result<()> {
                E ≡ 0, so the EBM metrics do not apply):\n\n\
                | set | method | seed | metric | value | train time |\n|---|---|---|---|---|---|\n";
         for r in runs.iter().filter(|r| r.method != "flowmc") {
+            if let Some(why) = r.report.get("failed").and_then(Value::as_str) {
+                md += &format!(
+                    "| {} | {} | {} | — | failed: {why} | — |\n",
+                    r.set, r.method, r.seed
+                );
+                continue;
+            }
             for (key, _) in TARGETS
                 .iter()
                 .filter(|(s, ..)| *s == r.set)
