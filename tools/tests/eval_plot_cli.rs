@@ -4,53 +4,9 @@
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
+mod common;
 
-fn emberflow(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_emberflow"))
-        .args(args)
-        .output()
-        .expect("run emberflow");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn ok(args: &[&str]) -> String {
-    let (ok, out, err) = emberflow(args);
-    assert!(ok, "{args:?} failed:\n{err}");
-    out
-}
-
-/// The command fails with one `error: …` line that contains `needle`.
-fn fails_with(args: &[&str], needle: &str) {
-    let (ok, _, err) = emberflow(args);
-    assert!(!ok, "{args:?} should fail");
-    assert!(!err.contains("panicked"), "{args:?} panicked:\n{err}");
-    assert!(
-        err.contains(needle),
-        "{args:?}: expected `{needle}` in:\n{err}"
-    );
-    assert_eq!(
-        err.trim_end().lines().count(),
-        1,
-        "{args:?}: not one line:\n{err}"
-    );
-    assert!(err.starts_with("error: "), "{args:?}:\n{err}");
-}
-
-/// A usage error (clap): non-zero exit, a message naming `needle`, no panic.
-fn usage_error(args: &[&str], needle: &str) {
-    let (ok, _, err) = emberflow(args);
-    assert!(!ok, "{args:?} should fail");
-    assert!(!err.contains("panicked"), "{args:?} panicked:\n{err}");
-    assert!(
-        err.contains(needle),
-        "{args:?}: expected `{needle}` in:\n{err}"
-    );
-}
+use common::{TINY_TRAIN, emberflow, fails_with, ok, usage_error};
 
 /// The committed 2-D model (its training set is not a built-in name, so nothing is implied).
 fn committed() -> String {
@@ -402,28 +358,7 @@ fn end_to_end_train_sample_eval_plot() {
     let d = dir.path();
     let model = d.join("tiny.efm");
     let model_s = model.to_str().unwrap();
-    ok(&[
-        "train",
-        "--dataset",
-        "four-modes",
-        "--iters",
-        "20",
-        "--batch",
-        "32",
-        "--bank",
-        "64",
-        "--particles",
-        "8",
-        "--mala-steps",
-        "2",
-        "--rounds",
-        "1",
-        "--eval-every",
-        "5",
-        "--quiet",
-        "--out",
-        model_s,
-    ]);
+    ok(&[TINY_TRAIN, &["--eval-every", "5", "--out", model_s]].concat());
     let report = d.join("tiny.json");
     assert!(
         report.is_file(),

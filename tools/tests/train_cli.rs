@@ -1,29 +1,9 @@
 //! `emberflow train` from the command line: argument and file errors give one readable line and
 //! a non-zero exit; a tiny run writes a model that `emberflow inspect` reads, and a report.
 
-use std::process::Command;
+mod common;
 
-fn emberflow(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_emberflow"))
-        .args(args)
-        .output()
-        .expect("run emberflow");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn fails_with(args: &[&str], needle: &str) {
-    let (ok, _, err) = emberflow(args);
-    assert!(!ok, "{args:?} should fail");
-    assert!(
-        err.contains(needle),
-        "{args:?}: expected `{needle}` in:\n{err}"
-    );
-    assert!(!err.contains("panicked"), "{args:?} panicked:\n{err}");
-}
+use common::{TINY_TRAIN, emberflow, fails_with};
 
 #[test]
 fn argument_and_file_errors() {
@@ -129,30 +109,20 @@ fn argument_and_file_errors() {
 fn tiny_run_writes_model_and_report() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("tiny.efm");
-    let (ok, stdout, err) = emberflow(&[
-        "train",
-        "--dataset",
-        "four-modes",
-        "--iters",
-        "20",
-        "--batch",
-        "32",
-        "--bank",
-        "64",
-        "--particles",
-        "8",
-        "--mala-steps",
-        "2",
-        "--rounds",
-        "1",
-        "--eval-every",
-        "10",
-        "--quantize",
-        "int8",
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let (ok, stdout, err) = emberflow(
+        &[
+            TINY_TRAIN,
+            &[
+                "--eval-every",
+                "10",
+                "--quantize",
+                "int8",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        ]
+        .concat(),
+    );
     assert!(ok, "{err}");
     assert!(stdout.contains("wrote"), "{stdout}");
     let report = std::fs::read_to_string(out.with_extension("json")).unwrap();

@@ -2,7 +2,7 @@
 //! int8, sample on the host and on the emulated Cortex-M4F, and write `out/demo/report.md`.
 
 use crate::firmware::ensure_qemu;
-use crate::setup::{cargo, ensure_thumb_target, root, run, target_dir};
+use crate::setup::{emberflow_binary, ensure_thumb_target, root, target_dir};
 use anyhow::{Context, Result, bail};
 use emberflow_train::data::BuiltIn;
 use emberflow_train::metrics::mode_weights_from_samples;
@@ -90,18 +90,7 @@ pub fn run_demo(args: &[String]) -> Result<()> {
     let root = root();
     ensure_thumb_target()?;
     let qemu = ensure_qemu()?;
-    run(
-        &root,
-        cargo().args([
-            "build",
-            "--release",
-            "-p",
-            "emberflow-tools",
-            "--bin",
-            "emberflow",
-        ]),
-    )?;
-    let bin = target_dir().join("release/emberflow");
+    let bin = emberflow_binary(&target_dir().join("demo"))?;
     let dir = root.join("out/demo");
     std::fs::create_dir_all(&dir)?;
     let p = |name: &str| -> PathBuf { dir.join(name) };

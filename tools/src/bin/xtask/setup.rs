@@ -35,6 +35,29 @@ pub fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
+/// Build the `emberflow` tool in release mode and run a private copy of it from `dir`
+/// (`dir/emberflow`), so that a build during a long command cannot swap the binary under it.
+pub fn emberflow_binary(dir: &Path) -> Result<PathBuf> {
+    run(
+        &root(),
+        cargo().args([
+            "build",
+            "--release",
+            "-p",
+            "emberflow-tools",
+            "--bin",
+            "emberflow",
+        ]),
+    )?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let bin = dir.join("emberflow");
+    let tmp = dir.join("emberflow.tmp");
+    std::fs::copy(target_dir().join("release/emberflow"), &tmp)
+        .with_context(|| format!("copying the emberflow binary to {}", tmp.display()))?;
+    std::fs::rename(&tmp, &bin).with_context(|| format!("replacing {}", bin.display()))?;
+    Ok(bin)
+}
+
 fn describe(cmd: &Command) -> String {
     let mut s = cmd.get_program().to_string_lossy().into_owned();
     for a in cmd.get_args() {

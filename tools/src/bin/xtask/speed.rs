@@ -11,7 +11,7 @@
 //! the alternation and the medians over rounds.
 
 use crate::bench::machine;
-use crate::setup::{cargo, replace_section, root, run, target_dir};
+use crate::setup::{emberflow_binary, replace_section, root, target_dir};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -180,22 +180,8 @@ pub fn run_speed(args: &[String]) -> Result<()> {
         bail!("need --rounds ≥ 1 and --iters ≥ {}", 3 * WINDOW);
     }
     let root = root();
-    run(
-        &root,
-        cargo().args([
-            "build",
-            "--release",
-            "-p",
-            "emberflow-tools",
-            "--bin",
-            "emberflow",
-        ]),
-    )?;
     let out_dir = target_dir().join("bench-speed");
-    std::fs::create_dir_all(&out_dir)?;
-    let bin = out_dir.join("emberflow");
-    std::fs::copy(target_dir().join("release/emberflow"), &bin)
-        .context("copying the emberflow binary")?;
+    let bin = emberflow_binary(&out_dir)?;
 
     let mut ours_ms = Vec::new();
     let mut ref_ms = Vec::new();

@@ -5,7 +5,7 @@
 //! (`target/bench-train/SET-METHOD-SEED.json`) instead of training again.
 
 use crate::bench::machine;
-use crate::setup::{cargo, replace_section, root, run, target_dir};
+use crate::setup::{emberflow_binary, replace_section, root, target_dir};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use std::process::Command;
@@ -133,23 +133,8 @@ pub fn run_train(args: &[String]) -> Result<()> {
         }
     }
     let root = root();
-    run(
-        &root,
-        cargo().args([
-            "build",
-            "--release",
-            "-p",
-            "emberflow-tools",
-            "--bin",
-            "emberflow",
-        ]),
-    )?;
     let out_dir = target_dir().join("bench-train");
-    std::fs::create_dir_all(&out_dir)?;
-    // Run a private copy, so that a build during the benchmark cannot swap the binary.
-    let bin = out_dir.join("emberflow");
-    std::fs::copy(target_dir().join("release/emberflow"), &bin)
-        .context("copying the emberflow binary")?;
+    let bin = emberflow_binary(&out_dir)?;
     let load_before = load_average();
     let mut plan: Vec<(&str, u64)> = Vec::new();
     for (set, iters, ..) in TARGETS {
