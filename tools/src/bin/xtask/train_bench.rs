@@ -160,7 +160,14 @@ pub fn run_train(args: &[String]) -> Result<()> {
                     .then(|| std::fs::read_to_string(&report_path).ok())
                     .flatten()
                     .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-                    .filter(|v| v.get("iterations").and_then(Value::as_u64) == Some(*iters));
+                    .filter(|v| v.get("iterations").and_then(Value::as_u64) == Some(*iters))
+                    // Reports of this format log R̂ at every evaluation.
+                    .filter(|v| {
+                        v.get("log")
+                            .and_then(Value::as_array)
+                            .and_then(|l| l.first())
+                            .is_some_and(|r| r.get("rhat").is_some())
+                    });
                 let report = match previous {
                     Some(v) => {
                         eprintln!("bench-train: {set} {method} seed {seed} (reused)");
