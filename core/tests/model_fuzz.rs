@@ -10,8 +10,8 @@ use emberflow_core::{Energy, Flow, Relu, Tanh};
 use proptest::prelude::*;
 
 const SEEDS: [&[u8]; 3] = [
-    include_bytes!("data/tiny_v1_f32.efm"),
-    include_bytes!("data/tiny_v1_int8.efm"),
+    include_bytes!("data/tiny_v2_f32.efm"),
+    include_bytes!("data/tiny_v2_int8.efm"),
     include_bytes!("../../models/four_modes_2d_int8.efm"),
 ];
 

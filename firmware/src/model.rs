@@ -5,8 +5,8 @@
 //! flash by `include_bytes!`. [`load`] checks it once at start-up (`ModelView::parse`: envelope,
 //! CRC, header, every tensor; then the typed views, as `PaperModel::decode` does) and returns a
 //! [`Model`] whose weight views borrow [`BYTES`]: the weights stay in flash and are never
-//! copied to RAM. The decoder reads every number with `from_le_bytes`, so the blob needs no
-//! alignment (`include_bytes!` gives 1).
+//! copied to RAM. The blob sits at a 16-byte aligned address, so the kernels read the f32 and
+//! int16 weights (4-byte aligned within the file) as `&[f32]` / `&[i16]` with one load each.
 //!
 //! The program is built for the model's dimension [`D`] (read from the file's header by
 //! `build.rs`) and the flow shape emberflow uses there (`emberflow_core::models::flow_shape`).
@@ -18,8 +18,23 @@ use emberflow_core::{Error, ModelKind};
 
 include!(concat!(env!("OUT_DIR"), "/model_dim.rs"));
 
+/// Bytes placed at an address aligned like `A` (a zero-length array of `A` sets the alignment
+/// of the `repr(C)` struct without taking space).
+#[repr(C)]
+struct AlignedAs<A, B: ?Sized> {
+    _align: [A; 0],
+    bytes: B,
+}
+
+/// The model file at a 16-byte aligned address, so that its tensors, aligned to 4 bytes from
+/// the start of the file (format version 2), are aligned in memory too.
+static ALIGNED: &AlignedAs<u128, [u8]> = &AlignedAs {
+    _align: [],
+    bytes: *include_bytes!(concat!(env!("OUT_DIR"), "/model.efm")),
+};
+
 /// The model file, in flash.
-pub static BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/model.efm"));
+pub static BYTES: &[u8] = &ALIGNED.bytes;
 
 const SHAPE: (usize, usize) = match flow_shape(D) {
     Some(shape) => shape,

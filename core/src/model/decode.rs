@@ -6,8 +6,8 @@ use super::header::{FlowSpec, Header, ModelKind, TensorSlot};
 use super::lists::U16s;
 use super::quant::Encoding;
 use super::view::{FromLayers, LayerCursor};
-use super::wire::{HeaderWire, TensorWire};
-use super::{CRC_LEN, FORMAT_VERSION, MAGIC, PREAMBLE_LEN};
+use super::wire::{DataLayout, HeaderWire, TensorWire};
+use super::{ALIGN, CRC_LEN, FORMAT_VERSION, MAGIC, PREAMBLE_LEN};
 use crate::energy::{MlpEnergy, Tilted};
 use crate::error::Error;
 use crate::flow::{AffineCoupling, CouplingBlock, RealNvp};
@@ -129,6 +129,8 @@ impl TensorView<'_> {
 pub struct Tensors<'a> {
     header: Header<'a>,
     rest: &'a [u8],
+    /// Offset of `rest` from the start of the file.
+    at: usize,
     index: usize,
     count: usize,
 }
@@ -147,16 +149,14 @@ impl<'a> Tensors<'a> {
     fn read(&mut self) -> Result<TensorView<'a>, Error> {
         let index = self.index;
         let tensor = index as u16;
-        let (w, rest) = postcard::take_from_bytes::<TensorWire<'a>>(self.rest)
-            .map_err(|_| Error::MalformedTensor { tensor })?;
+        let malformed = Error::MalformedTensor { tensor };
+        let (w, rest) =
+            postcard::take_from_bytes::<TensorWire<'a>>(self.rest).map_err(|_| malformed)?;
         let encoding = Encoding::from_tag(w.encoding).ok_or(Error::UnknownEncoding {
             tensor,
             found: w.encoding,
         })?;
-        let slot = self
-            .header
-            .tensor_slot(index)
-            .ok_or(Error::MalformedTensor { tensor })?;
+        let slot = self.header.tensor_slot(index).ok_or(malformed)?;
         let found = [w.rows, w.cols];
         if found != slot.shape {
             return Err(Error::TensorShape {
@@ -165,22 +165,32 @@ impl<'a> Tensors<'a> {
                 found,
             });
         }
-        // u64: a 32-bit usize could wrap for the largest shapes
-        let (rows, cols) = (u64::from(w.rows), u64::from(w.cols));
-        let scales = if encoding.is_quantized() { 4 * rows } else { 0 };
-        if w.weights.len() as u64 != rows * cols * encoding.bytes_per_weight() as u64
-            || w.scales.len() as u64 != scales
-            || w.bias.len() as u64 != 4 * rows
-        {
+        // The data ends the record, so its offset in the file follows from the bytes read; the
+        // pad must be fewer than ALIGN zeros that put it at a multiple of ALIGN.
+        let consumed = self.rest.len() - rest.len();
+        let data_at = self.at + consumed - w.data.len();
+        if !data_at.is_multiple_of(ALIGN) || w.pad.len() >= ALIGN || w.pad.iter().any(|&b| b != 0) {
+            return Err(malformed);
+        }
+        let layout =
+            DataLayout::new(w.rows, w.cols, encoding).ok_or(Error::TensorLength { tensor })?;
+        if w.data.len() != layout.len {
             return Err(Error::TensorLength { tensor });
         }
+        let (weights, rest_data) = w.data.split_at(layout.weights);
+        let (zeros, rest_data) = rest_data.split_at(layout.scales - layout.weights);
+        let (scales, bias) = rest_data.split_at(layout.bias - layout.scales);
+        if zeros.iter().any(|&b| b != 0) {
+            return Err(malformed);
+        }
+        self.at += consumed;
         self.rest = rest;
         Ok(TensorView {
             slot,
             encoding,
-            weights: w.weights,
-            scales: w.scales,
-            bias: w.bias,
+            weights,
+            scales,
+            bias,
         })
     }
 }
@@ -211,6 +221,8 @@ pub struct ModelView<'a> {
     crc: u32,
     size: usize,
     tensors: &'a [u8],
+    /// Offset of `tensors` from the start of the file.
+    tensors_at: usize,
 }
 
 impl<'a> ModelView<'a> {
@@ -222,9 +234,11 @@ impl<'a> ModelView<'a> {
             .map_err(|_| Error::MalformedHeader)?;
         let header = wire.into_header()?;
         header.validate()?;
+        let tensors_at = bytes.len() - CRC_LEN - rest.len();
         let mut tensors = Tensors {
             header,
             rest,
+            at: tensors_at,
             index: 0,
             count: header.tensor_count(),
         };
@@ -240,6 +254,7 @@ impl<'a> ModelView<'a> {
             crc,
             size: bytes.len(),
             tensors: rest,
+            tensors_at,
         })
     }
 
@@ -268,6 +283,7 @@ impl<'a> ModelView<'a> {
         Tensors {
             header: self.header,
             rest: self.tensors,
+            at: self.tensors_at,
             index: 0,
             count: self.header.tensor_count(),
         }
@@ -471,15 +487,23 @@ mod tests {
             let mut pos = postcard::to_slice(&wire, &mut again).unwrap().len();
             for t in view.tensors() {
                 let t = t.unwrap();
+                let layout = DataLayout::new(t.slot.shape[0], t.slot.shape[1], t.encoding).unwrap();
+                let mut data = t.weights.to_vec();
+                data.resize(layout.scales, 0);
+                data.extend_from_slice(t.scales);
+                data.extend_from_slice(t.bias);
+                assert_eq!(data.len(), layout.len);
+                let before = 1 + 1 + 1; // rows, cols (< 128) and the encoding tag
+                let pad = super::super::wire::pad_len(PREAMBLE_LEN + pos + before, data.len());
                 let w = TensorWire {
                     rows: t.slot.shape[0],
                     cols: t.slot.shape[1],
                     encoding: t.encoding.tag(),
-                    weights: t.weights,
-                    scales: t.scales,
-                    bias: t.bias,
+                    pad: &[0; 3][..pad],
+                    data: &data,
                 };
                 pos += postcard::to_slice(&w, &mut again[pos..]).unwrap().len();
+                assert!((PREAMBLE_LEN + pos - data.len()).is_multiple_of(ALIGN));
             }
             assert_eq!(&again[..pos], &buf[PREAMBLE_LEN..n - CRC_LEN], "{enc}");
         }

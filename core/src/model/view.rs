@@ -3,12 +3,19 @@
 //!
 //! A [`DenseView<'a, IN, OUT>`] borrows one weight tensor (f32, int16 or int8) and implements
 //! [`Network<IN, OUT>`], so it composes with [`Act`] and [`Chain`] exactly like an owned
-//! [`crate::Dense`]; nothing is copied to RAM. The kernels read each weight straight from the
-//! file's bytes (`from_le_bytes`: no alignment needed) and keep the summation order of
+//! [`crate::Dense`]; nothing is copied to RAM. The kernels keep the summation order of
 //! [`crate::kernels`] — every output a sequential sum in index order (forward
-//! `y[o] = (Σ_i w[o][i]·x[i]) + b[o]`, backward `dx[i] = Σ_o (dy[o]·s[o])·w[o][i]`), with a block
-//! of rows reduced side by side for speed — so a host and a Cortex-M4F give the same bits for
-//! the same file:
+//! `y[o] = (Σ_i w[o][i]·x[i]) + b[o]`, backward `dx[i] = Σ_o (dy[o]·s[o])·w[o][i]`), with blocks
+//! of rows (forward) or columns (backward) reduced side by side for speed — so a host and a
+//! Cortex-M4F give the same bits for the same file.
+//!
+//! Format version 2 aligns every tensor's data to 4 bytes from the start of the file
+//! ([`super::ALIGN`]). When the file itself is 4-byte aligned in memory (the firmware's
+//! compiled-in blob), f32 and int16 weights are read as `&[f32]` / `&[i16]` through
+//! `bytemuck::try_cast_slice` (a checked, safe reinterpretation: one load per weight);
+//! otherwise (a file at an odd address, e.g. in a `Vec<u8>`, or a big-endian host) a small
+//! row-by-row kernel decodes each weight with `from_le_bytes`. Both paths compute the same
+//! sums in the same order, so they agree to the bit (tested below).
 //!
 //! ```text
 //! f32:        y_o = Σ_j W_oj x_j + b_o                    (bit-identical to Dense)
@@ -159,6 +166,20 @@ trait Stored: Copy {
     fn get(self) -> f32;
 }
 
+impl Stored for f32 {
+    #[inline(always)]
+    fn get(self) -> f32 {
+        self
+    }
+}
+
+impl Stored for i16 {
+    #[inline(always)]
+    fn get(self) -> f32 {
+        f32::from(self)
+    }
+}
+
 impl Stored for [u8; 4] {
     #[inline(always)]
     fn get(self) -> f32 {
@@ -190,18 +211,6 @@ fn mac4<T: Stored>(s: &mut [f32; 4], x: f32, w: [T; 4]) {
     s[3] += w[3].get() * x;
 }
 
-/// One element `d = dx[i]` of four row updates in row order: `d += a[r]·w[r]` (the order of
-/// one [`crate::kernels::axpy`] per row).
-#[inline(always)]
-fn axpy4<T: Stored>(d: &mut f32, a: &[f32; 4], w: [T; 4]) {
-    let mut t = *d;
-    t += a[0] * w[0].get();
-    t += a[1] * w[1].get();
-    t += a[2] * w[2].get();
-    t += a[3] * w[3].get();
-    *d = t;
-}
-
 /// The four rows of a block of `4n` weights.
 #[inline(always)]
 fn four_rows<T>(block: &[T], n: usize) -> [&[T]; 4] {
@@ -214,7 +223,7 @@ fn four_rows<T>(block: &[T], n: usize) -> [&[T]; 4] {
 /// `acc[o] = Σ_i w[o][i]·x[i]`, summed over `i` in index order (the bits of
 /// [`crate::kernels::dot`] of each row), for the row-major weights `w` (`x.len()` per row).
 ///
-/// Four rows are reduced side by side and the loop over `i` is unrolled four times, so each
+/// Four rows are reduced side by side and the loop over `i` is unrolled eight times, so each
 /// `x[i]` is loaded once per four weights and four independent sums are in flight; each output
 /// keeps its own sequential sum, so the grouping changes the speed, never a bit. Not inlined
 /// and not specialised by size: one copy per encoding serves every layer, which keeps a
@@ -225,19 +234,23 @@ fn row_dots<T: Stored>(w: &[T], x: &[f32], acc: &mut [f32]) {
     let Some(block_len) = n.checked_mul(4).filter(|&b| b > 0) else {
         return;
     };
-    let (x4, x1) = x.as_chunks::<4>();
+    let (x8, x1) = x.as_chunks::<8>();
     let mut blocks = w.chunks_exact(block_len);
     let mut outs = acc.chunks_exact_mut(4);
     for (out, block) in (&mut outs).zip(&mut blocks) {
         let [r0, r1, r2, r3] = four_rows(block, n);
-        let ((a4, a1), (b4, b1)) = (r0.as_chunks::<4>(), r1.as_chunks::<4>());
-        let ((c4, c1), (d4, d1)) = (r2.as_chunks::<4>(), r3.as_chunks::<4>());
+        let ((a8, a1), (b8, b1)) = (r0.as_chunks::<8>(), r1.as_chunks::<8>());
+        let ((c8, c1), (d8, d1)) = (r2.as_chunks::<8>(), r3.as_chunks::<8>());
         let mut s = [0.0f32; 4];
-        for ((((xs, a), b), c), d) in x4.iter().zip(a4).zip(b4).zip(c4).zip(d4) {
+        for ((((xs, a), b), c), d) in x8.iter().zip(a8).zip(b8).zip(c8).zip(d8) {
             mac4(&mut s, xs[0], [a[0], b[0], c[0], d[0]]);
             mac4(&mut s, xs[1], [a[1], b[1], c[1], d[1]]);
             mac4(&mut s, xs[2], [a[2], b[2], c[2], d[2]]);
             mac4(&mut s, xs[3], [a[3], b[3], c[3], d[3]]);
+            mac4(&mut s, xs[4], [a[4], b[4], c[4], d[4]]);
+            mac4(&mut s, xs[5], [a[5], b[5], c[5], d[5]]);
+            mac4(&mut s, xs[6], [a[6], b[6], c[6], d[6]]);
+            mac4(&mut s, xs[7], [a[7], b[7], c[7], d[7]]);
         }
         for ((((&xi, &a), &b), &c), &d) in x1.iter().zip(a1).zip(b1).zip(c1).zip(d1) {
             mac4(&mut s, xi, [a, b, c, d]);
@@ -259,36 +272,90 @@ fn row_dots<T: Stored>(w: &[T], x: &[f32], acc: &mut [f32]) {
 
 /// `dx[i] = Σ_o alpha[o]·w[o][i]`, summed over the rows `o` in order from `dx = 0` (the bits
 /// of one [`crate::kernels::axpy`] per row), for the row-major weights `w` (`dx.len()` per
-/// row). Four rows at a time, so each `dx[i]` is loaded and stored once per four weights;
-/// unrolled and not inlined, as [`row_dots`].
+/// row).
+///
+/// Sixteen columns at a time: their sums stay in registers while the kernel walks down the
+/// rows (sixteen consecutive weights of each row), so `dx` is written once and `alpha[o]`
+/// read once per sixteen weights; the last `n mod 16` columns one at a time. Not inlined, as
+/// [`row_dots`].
 #[inline(never)]
 fn row_axpys<T: Stored>(w: &[T], alpha: &[f32], dx: &mut [f32]) {
-    dx.fill(0.0);
     let n = dx.len();
-    let Some(block_len) = n.checked_mul(4).filter(|&b| b > 0) else {
+    if n == 0 {
         return;
-    };
-    let mut blocks = w.chunks_exact(block_len);
-    let (alpha4, alpha1) = alpha.as_chunks::<4>();
-    for (a, block) in alpha4.iter().zip(&mut blocks) {
-        let [r0, r1, r2, r3] = four_rows(block, n);
-        let ((a4, a1), (b4, b1)) = (r0.as_chunks::<4>(), r1.as_chunks::<4>());
-        let ((c4, c1), (d4, d1)) = (r2.as_chunks::<4>(), r3.as_chunks::<4>());
-        let (dx4, dx1) = dx.as_chunks_mut::<4>();
-        for ((((ds, wa), wb), wc), wd) in dx4.iter_mut().zip(a4).zip(b4).zip(c4).zip(d4) {
-            axpy4(&mut ds[0], a, [wa[0], wb[0], wc[0], wd[0]]);
-            axpy4(&mut ds[1], a, [wa[1], wb[1], wc[1], wd[1]]);
-            axpy4(&mut ds[2], a, [wa[2], wb[2], wc[2], wd[2]]);
-            axpy4(&mut ds[3], a, [wa[3], wb[3], wc[3], wd[3]]);
-        }
-        for ((((d, &wa), &wb), &wc), &wd) in dx1.iter_mut().zip(a1).zip(b1).zip(c1).zip(d1) {
-            axpy4(d, a, [wa, wb, wc, wd]);
-        }
     }
-    for (&a, row) in alpha1.iter().zip(blocks.remainder().chunks_exact(n)) {
+    let (dx16, dx1) = dx.as_chunks_mut::<16>();
+    let mut col = 0;
+    for d in dx16 {
+        let mut s = [0.0f32; 16];
+        for (row, &a) in w.chunks_exact(n).zip(alpha) {
+            if let Some(c) = row.get(col..).and_then(|r| r.first_chunk::<16>()) {
+                s[0] += a * c[0].get();
+                s[1] += a * c[1].get();
+                s[2] += a * c[2].get();
+                s[3] += a * c[3].get();
+                s[4] += a * c[4].get();
+                s[5] += a * c[5].get();
+                s[6] += a * c[6].get();
+                s[7] += a * c[7].get();
+                s[8] += a * c[8].get();
+                s[9] += a * c[9].get();
+                s[10] += a * c[10].get();
+                s[11] += a * c[11].get();
+                s[12] += a * c[12].get();
+                s[13] += a * c[13].get();
+                s[14] += a * c[14].get();
+                s[15] += a * c[15].get();
+            }
+        }
+        *d = s;
+        col += 16;
+    }
+    for d in dx1 {
+        let mut s = 0.0f32;
+        for (row, &a) in w.chunks_exact(n).zip(alpha) {
+            if let Some(c) = row.get(col) {
+                s += a * c.get();
+            }
+        }
+        *d = s;
+        col += 1;
+    }
+}
+
+/// `acc[o] = Σ_i w[o][i]·x[i]` one row at a time: the same sums as [`row_dots`], for weights
+/// that are not aligned in memory (a file in a heap buffer). Small rather than fast.
+#[inline(never)]
+fn row_dots_unaligned<T: Stored>(w: &[T], x: &[f32], acc: &mut [f32]) {
+    for (out, row) in acc.iter_mut().zip(w.chunks_exact(x.len().max(1))) {
+        let mut s = 0.0f32;
+        for (xi, wi) in x.iter().zip(row) {
+            s += wi.get() * xi;
+        }
+        *out = s;
+    }
+}
+
+/// `dx[i] = Σ_o alpha[o]·w[o][i]` one row at a time: the same sums as [`row_axpys`], for
+/// weights that are not aligned in memory.
+#[inline(never)]
+fn row_axpys_unaligned<T: Stored>(w: &[T], alpha: &[f32], dx: &mut [f32]) {
+    dx.fill(0.0);
+    for (&a, row) in alpha.iter().zip(w.chunks_exact(dx.len().max(1))) {
         for (d, wi) in dx.iter_mut().zip(row) {
             *d += a * wi.get();
         }
+    }
+}
+
+/// The weights as `&[T]` when they are aligned for `T` in memory (and the target is
+/// little-endian, the byte order of the file); `None` otherwise.
+#[inline(always)]
+fn aligned<T: bytemuck::Pod>(bytes: &[u8]) -> Option<&[T]> {
+    if cfg!(target_endian = "little") {
+        bytemuck::try_cast_slice(bytes).ok()
+    } else {
+        None
     }
 }
 
@@ -297,10 +364,17 @@ impl<const IN: usize, const OUT: usize> Network<IN, OUT> for DenseView<'_, IN, O
 
     #[inline]
     fn forward(&self, x: &[f32; IN], y: &mut [f32; OUT]) {
+        let w = self.weights;
         match self.encoding {
-            Encoding::F32 => row_dots(self.weights.as_chunks::<4>().0, x, y),
-            Encoding::I16 => row_dots(self.weights.as_chunks::<2>().0, x, y),
-            Encoding::I8 => row_dots(self.weights, x, y),
+            Encoding::F32 => match aligned::<f32>(w) {
+                Some(w) => row_dots(w, x, y),
+                None => row_dots_unaligned(w.as_chunks::<4>().0, x, y),
+            },
+            Encoding::I16 => match aligned::<i16>(w) {
+                Some(w) => row_dots(w, x, y),
+                None => row_dots_unaligned(w.as_chunks::<2>().0, x, y),
+            },
+            Encoding::I8 => row_dots(w, x, y),
         }
         // y[o] = acc + b (f32) or s·acc + b (quantised), as `Dense` and the encoder define it
         let (bias, scales) = self.bias_and_scales();
@@ -332,10 +406,17 @@ impl<const IN: usize, const OUT: usize> Network<IN, OUT> for DenseView<'_, IN, O
                 *a *= f32::from_le_bytes(*s);
             }
         }
+        let w = self.weights;
         match self.encoding {
-            Encoding::F32 => row_axpys(self.weights.as_chunks::<4>().0, &alpha, dx),
-            Encoding::I16 => row_axpys(self.weights.as_chunks::<2>().0, &alpha, dx),
-            Encoding::I8 => row_axpys(self.weights, &alpha, dx),
+            Encoding::F32 => match aligned::<f32>(w) {
+                Some(w) => row_axpys(w, &alpha, dx),
+                None => row_axpys_unaligned(w.as_chunks::<4>().0, &alpha, dx),
+            },
+            Encoding::I16 => match aligned::<i16>(w) {
+                Some(w) => row_axpys(w, &alpha, dx),
+                None => row_axpys_unaligned(w.as_chunks::<2>().0, &alpha, dx),
+            },
+            Encoding::I8 => row_axpys(w, &alpha, dx),
         }
     }
 
@@ -497,8 +578,10 @@ mod tests {
     use crate::kernels::{axpy, dot};
     use crate::model::header::{TensorRole, TensorSlot};
 
-    const IN: usize = 7; // unrolled by four and a tail
-    const OUT: usize = 13; // blocks of four rows and a tail
+    // forward: two blocks of eight inputs and a tail of five, three blocks of four rows and a
+    // tail of one; backward: two blocks of sixteen columns and five single ones
+    const IN: usize = 37;
+    const OUT: usize = 13;
 
     /// The reference: each row decoded to f32, then `dot` (forward) and one `axpy` per row
     /// (backward), as the format defines the arithmetic.
@@ -572,25 +655,46 @@ mod tests {
                     sb[4 * o..4 * o + 4].copy_from_slice(&s[o].to_le_bytes());
                     bb[4 * o..4 * o + 4].copy_from_slice(&b[o].to_le_bytes());
                 }
-                let t = TensorView {
-                    slot: TensorSlot {
-                        index: 0,
-                        role: TensorRole::Energy,
-                        layer: 0,
-                        shape: [OUT as u16, IN as u16],
-                    },
-                    encoding: enc,
-                    weights: w,
-                    scales: if enc.is_quantized() { &sb } else { &[] },
-                    bias: &bb,
-                };
-                let view = DenseView::<IN, OUT>::new(&t).unwrap();
-                let (mut y, mut dx) = ([0.0; OUT], [0.0; IN]);
-                view.forward(&x, &mut y);
-                view.backward(&(), &dy, &mut dx);
+                // the weights aligned in memory (the fast path for f32 and int16) and one
+                // byte off (the byte-wise path): the same bits either way
+                let mut aligned_buf = [0u32; IN * OUT];
+                let aligned_bytes = &mut bytemuck::cast_slice_mut(&mut aligned_buf)[..w.len()];
+                aligned_bytes.copy_from_slice(w);
+                let mut shifted_buf = [0u32; IN * OUT + 1];
+                let shifted_bytes =
+                    &mut bytemuck::cast_slice_mut::<u32, u8>(&mut shifted_buf)[1..w.len() + 1];
+                shifted_bytes.copy_from_slice(w);
+                let mut results = Vec::new();
+                for (bytes, is_aligned) in [(&*aligned_bytes, true), (&*shifted_bytes, false)] {
+                    let fast = match enc {
+                        Encoding::F32 => aligned::<f32>(bytes).is_some(),
+                        Encoding::I16 => aligned::<i16>(bytes).is_some(),
+                        Encoding::I8 => is_aligned,
+                    };
+                    assert_eq!(fast, is_aligned, "{enc}");
+                    let t = TensorView {
+                        slot: TensorSlot {
+                            index: 0,
+                            role: TensorRole::Energy,
+                            layer: 0,
+                            shape: [OUT as u16, IN as u16],
+                        },
+                        encoding: enc,
+                        weights: bytes,
+                        scales: if enc.is_quantized() { &sb } else { &[] },
+                        bias: &bb,
+                    };
+                    let view = DenseView::<IN, OUT>::new(&t).unwrap();
+                    let (mut y, mut dx) = ([0.0; OUT], [0.0; IN]);
+                    view.forward(&x, &mut y);
+                    view.backward(&(), &dy, &mut dx);
+                    results.push((y, dx));
+                }
                 let (ry, rdx) = reference(enc, w, &s, &b, &x, &dy);
-                assert_eq!(y.map(f32::to_bits), ry.map(f32::to_bits), "{enc}");
-                assert_eq!(dx.map(f32::to_bits), rdx.map(f32::to_bits), "{enc}");
+                for (y, dx) in results {
+                    assert_eq!(y.map(f32::to_bits), ry.map(f32::to_bits), "{enc}");
+                    assert_eq!(dx.map(f32::to_bits), rdx.map(f32::to_bits), "{enc}");
+                }
             }
         }
     }
