@@ -399,24 +399,25 @@ impl<const IN: usize, const OUT: usize> Network<IN, OUT> for DenseView<'_, IN, O
 
     #[inline]
     fn backward(&self, _tape: &(), dy: &[f32; OUT], dx: &mut [f32; IN]) {
-        // the row's coefficient: dy[o] (f32) or dy[o]·s[o] (quantised)
-        let mut alpha = *dy;
-        if let (_, Some(scales)) = self.bias_and_scales() {
-            for (a, s) in alpha.iter_mut().zip(scales) {
-                *a *= f32::from_le_bytes(*s);
-            }
-        }
         let w = self.weights;
+        // the row's coefficient: dy[o] (f32) or dy[o]·s[o] (quantised)
+        if self.encoding == Encoding::F32 {
+            match aligned::<f32>(w) {
+                Some(w) => row_axpys(w, dy, dx),
+                None => row_axpys_unaligned(w.as_chunks::<4>().0, dy, dx),
+            }
+            return;
+        }
+        let mut alpha = *dy;
+        for (a, s) in alpha.iter_mut().zip(self.scales.as_chunks::<4>().0) {
+            *a *= f32::from_le_bytes(*s);
+        }
         match self.encoding {
-            Encoding::F32 => match aligned::<f32>(w) {
-                Some(w) => row_axpys(w, &alpha, dx),
-                None => row_axpys_unaligned(w.as_chunks::<4>().0, &alpha, dx),
-            },
             Encoding::I16 => match aligned::<i16>(w) {
                 Some(w) => row_axpys(w, &alpha, dx),
                 None => row_axpys_unaligned(w.as_chunks::<2>().0, &alpha, dx),
             },
-            Encoding::I8 => row_axpys(w, &alpha, dx),
+            _ => row_axpys(w, &alpha, dx),
         }
     }
 
