@@ -73,6 +73,9 @@ pub struct TensorView<'a> {
     pub scales: &'a [u8],
     /// `rows` f32 biases.
     pub bias: &'a [u8],
+    /// The record's whole data: `weights`, zeros up to a multiple of [`super::ALIGN`] bytes,
+    /// `scales`, `bias` (what a [`super::DenseView`] keeps).
+    pub data: &'a [u8],
 }
 
 impl TensorView<'_> {
@@ -191,6 +194,7 @@ impl<'a> Tensors<'a> {
             weights,
             scales,
             bias,
+            data: w.data,
         })
     }
 }
@@ -256,6 +260,42 @@ impl<'a> ModelView<'a> {
             tensors: rest,
             tensors_at,
         })
+    }
+
+    /// A file whose header was decoded and checked ahead of time, e.g. by a firmware's build
+    /// script running [`ModelView::parse`] on the same bytes: `header` is that header (its
+    /// per-dimension lists borrowed from `bytes`) and `tensors_at` the offset of the first
+    /// tensor record.
+    ///
+    /// Only the envelope is checked again (magic, version, length, CRC-32; a corrupted copy
+    /// gives [`Error::ChecksumMismatch`]), plus that `tensors_at` lies in the body; the tensor
+    /// records are checked for shape, lengths and alignment as they are read (so any bytes give
+    /// an error, never a panic), but their values are not checked again. This keeps the header
+    /// decoder and the validation out of a microcontroller's flash. The caller vouches that
+    /// `header` and `tensors_at` come from a successful [`ModelView::parse`] of `bytes`.
+    pub fn with_header(
+        bytes: &'a [u8],
+        header: Header<'a>,
+        tensors_at: usize,
+    ) -> Result<Self, Error> {
+        let (body, crc) = check_envelope(bytes)?;
+        let tensors = tensors_at
+            .checked_sub(PREAMBLE_LEN)
+            .and_then(|at| body.get(at..))
+            .ok_or(Error::MalformedHeader)?;
+        Ok(Self {
+            header,
+            version: FORMAT_VERSION,
+            crc,
+            size: bytes.len(),
+            tensors,
+            tensors_at,
+        })
+    }
+
+    /// Offset of the first tensor record from the start of the file.
+    pub fn tensors_at(&self) -> usize {
+        self.tensors_at
     }
 
     /// The header.
@@ -332,9 +372,11 @@ impl<'a> ModelView<'a> {
             tensors: self.tensors(),
             activation: spec.net.activation,
         };
-        let net = N::from_layers(&mut cursor)?;
+        let mut energy = Tilted::new(MlpEnergy::new(N::placeholder()), DiagGaussian::standard());
+        energy.energy.net.fill(&mut cursor)?;
         let sigma = spec.tilt_sigma.to_array::<D>().ok_or(Error::InvalidShape)?;
-        Ok(Tilted::new(MlpEnergy::new(net), DiagGaussian::new(sigma)?))
+        energy.base = DiagGaussian::new(sigma)?;
+        Ok(energy)
     }
 
     /// The RealNVP flow with conditioner types `N1: A → B`, `N2: B → A` and `K` blocks over the
@@ -369,46 +411,52 @@ impl<'a> ModelView<'a> {
             tensors,
             activation: spec.activation,
         };
-        let mut error = None;
-        let blocks = core::array::from_fn(|k| {
-            if error.is_none() {
-                match self.block(&spec, k, &mut cursor) {
-                    Ok(b) => return b,
-                    Err(e) => error = Some(e),
-                }
-            }
-            CouplingBlock {
+        let mut blocks: [CouplingBlock<D, A, B, N1, N2>; K] =
+            core::array::from_fn(|_| CouplingBlock {
                 first: AffineCoupling::half(true, N1::placeholder(), N1::placeholder()),
                 second: AffineCoupling::half(false, N2::placeholder(), N2::placeholder()),
-            }
-        });
-        if let Some(e) = error {
-            return Err(e);
+            });
+        for (k, block) in blocks.iter_mut().enumerate() {
+            self.fill_block(&spec, k, &mut cursor, block)?;
         }
         let sigma = spec.base_sigma.to_array::<D>().ok_or(Error::InvalidShape)?;
         Ok(RealNvp::new(blocks, DiagGaussian::new(sigma)?))
     }
 
-    fn block<const D: usize, const A: usize, const B: usize, N1, N2>(
+    /// Set block `k` in place: its four conditioners from the next tensors, its masks and
+    /// scale factors from the header.
+    fn fill_block<const D: usize, const A: usize, const B: usize, N1, N2>(
         &self,
         spec: &FlowSpec<'a>,
         k: usize,
         cursor: &mut LayerCursor<'a>,
-    ) -> Result<CouplingBlock<D, A, B, N1, N2>, Error>
+        block: &mut CouplingBlock<D, A, B, N1, N2>,
+    ) -> Result<(), Error>
     where
         N1: FromLayers<'a>,
         N2: FromLayers<'a>,
     {
         let dim = self.header.dim;
         let scale = |c: usize| spec.scale_factors.get(c).ok_or(Error::InvalidShape);
-        let (s, t) = (N1::from_layers(cursor)?, N1::from_layers(cursor)?);
+        let first = &mut block.first;
+        first.scale_net.fill(cursor)?;
+        first.shift_net.fill(cursor)?;
+        let (s, t) = (take(&mut first.scale_net), take(&mut first.shift_net));
         let (cond, trans) = spec.mask(2 * k, dim);
-        let first = AffineCoupling::new(indices(cond)?, indices(trans)?, scale(2 * k)?, s, t)?;
-        let (s, t) = (N2::from_layers(cursor)?, N2::from_layers(cursor)?);
+        *first = AffineCoupling::new(indices(cond)?, indices(trans)?, scale(2 * k)?, s, t)?;
+        let second = &mut block.second;
+        second.scale_net.fill(cursor)?;
+        second.shift_net.fill(cursor)?;
+        let (s, t) = (take(&mut second.scale_net), take(&mut second.shift_net));
         let (cond, trans) = spec.mask(2 * k + 1, dim);
-        let second = AffineCoupling::new(indices(cond)?, indices(trans)?, scale(2 * k + 1)?, s, t)?;
-        Ok(CouplingBlock { first, second })
+        *second = AffineCoupling::new(indices(cond)?, indices(trans)?, scale(2 * k + 1)?, s, t)?;
+        Ok(())
     }
+}
+
+/// The value of `net`, leaving a placeholder.
+fn take<'a, N: FromLayers<'a>>(net: &mut N) -> N {
+    core::mem::replace(net, N::placeholder())
 }
 
 fn indices<const N: usize>(list: U16s<'_>) -> Result<[u16; N], Error> {

@@ -103,9 +103,9 @@ pub use lists::{Bounded, F32s, U16s};
 pub use paper::{Model2d, Model16, Model32, Model64, PaperModel};
 pub use quant::Encoding;
 pub use view::{
-    DenseView, Energy2dView, Energy16View, Energy32View, Energy64View, Flow2dView, Flow16View,
-    Flow32View, Flow64View, FromLayers, LayerCursor, PaperEnergyNetView, PaperEnergyView,
-    PaperFlowView,
+    AnyEncoding, DenseView, EncodingSet, Encodings, Energy2dView, Energy16View, Energy32View,
+    Energy64View, Flow2dView, Flow16View, Flow32View, Flow64View, FromLayers, LayerCursor,
+    PaperEnergyNetView, PaperEnergyView, PaperFlowView,
 };
 
 /// The first four bytes of every model file.

@@ -27,20 +27,60 @@
 
 use super::decode::TensorView;
 use super::quant::Encoding;
+use super::wire::DataLayout;
 use crate::activation::{Activation, ActivationKind, LeakyRelu, Relu};
 use crate::energy::{MlpEnergy, Tilted};
 use crate::error::Error;
 use crate::flow::RealNvp;
 use crate::network::{Act, Chain, Network};
+use core::marker::PhantomData;
 
-/// A dense layer `y = W x + b` reading its weights in place from a model file.
+/// The weight encodings a [`DenseView`] accepts, as a type: [`EncodingSet`].
+///
+/// The kernels of the other encodings are never called, so they are not compiled in: a
+/// microcontroller build that knows its model's encodings ahead of time (the firmware's build
+/// script reads them from the file) links only those. [`AnyEncoding`] accepts all three.
+pub trait Encodings: Copy + core::fmt::Debug + PartialEq {
+    /// Whether f32 weights are accepted.
+    const F32: bool;
+    /// Whether int16 weights are accepted.
+    const I16: bool;
+    /// Whether int8 weights are accepted.
+    const I8: bool;
+
+    /// Whether `encoding` is accepted.
+    fn accepts(encoding: Encoding) -> bool {
+        match encoding {
+            Encoding::F32 => Self::F32,
+            Encoding::I16 => Self::I16,
+            Encoding::I8 => Self::I8,
+        }
+    }
+}
+
+/// The set of weight encodings `{f32 if F32, int16 if I16, int8 if I8}` (see [`Encodings`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EncodingSet<const F32: bool, const I16: bool, const I8: bool>;
+
+impl<const F32: bool, const I16: bool, const I8: bool> Encodings for EncodingSet<F32, I16, I8> {
+    const F32: bool = F32;
+    const I16: bool = I16;
+    const I8: bool = I8;
+}
+
+/// Every encoding: f32, int16 and int8 (the default).
+pub type AnyEncoding = EncodingSet<true, true, true>;
+
+/// A dense layer `y = W x + b` reading its weights in place from a model file, in one of the
+/// encodings `E` (all by default).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct DenseView<'a, const IN: usize, const OUT: usize> {
+pub struct DenseView<'a, const IN: usize, const OUT: usize, E: Encodings = AnyEncoding> {
     encoding: Encoding,
-    weights: &'a [u8],
-    scales: &'a [u8],
-    bias: &'a [u8],
+    /// The tensor's data: weights, zeros, scales, biases (see [`TensorView::data`]); one slice
+    /// rather than three keeps a model's views small (they are moved around while it is built).
+    data: &'a [u8],
     tensor: u16,
+    accepted: PhantomData<E>,
 }
 
 #[inline]
@@ -72,28 +112,36 @@ fn check_dense(t: &TensorView<'_>, inputs: usize, outputs: usize) -> Result<(), 
         0
     };
     let weights = (outputs as u64) * (inputs as u64) * (bpw as u64);
+    let layout = DataLayout::new(expected[0], expected[1], t.encoding);
     if t.weights.len() as u64 != weights
         || t.scales.len() != scales
         || t.bias.len() as u64 != 4 * outputs as u64
+        || layout.is_none_or(|l| t.data.len() != l.len)
     {
         return Err(Error::TensorLength { tensor });
     }
     Ok(())
 }
 
-impl<'a, const IN: usize, const OUT: usize> DenseView<'a, IN, OUT> {
+impl<'a, const IN: usize, const OUT: usize, E: Encodings> DenseView<'a, IN, OUT, E> {
     const SHAPE_OK: () = assert!(IN > 0 && OUT > 0, "a DenseView needs IN > 0 and OUT > 0");
 
-    /// The layer of tensor `t`; its shape must be `[OUT, IN]`.
+    /// The layer of tensor `t`; its shape must be `[OUT, IN]` and its encoding one of `E`
+    /// ([`Error::UnknownEncoding`] otherwise).
     pub fn new(t: &TensorView<'a>) -> Result<Self, Error> {
         let () = Self::SHAPE_OK;
         check_dense(t, IN, OUT)?;
+        if !E::accepts(t.encoding) {
+            return Err(Error::UnknownEncoding {
+                tensor: t.slot.index as u16,
+                found: t.encoding.tag(),
+            });
+        }
         Ok(Self {
             encoding: t.encoding,
-            weights: t.weights,
-            scales: t.scales,
-            bias: t.bias,
+            data: t.data,
             tensor: t.slot.index as u16,
+            accepted: PhantomData,
         })
     }
 
@@ -101,10 +149,9 @@ impl<'a, const IN: usize, const OUT: usize> DenseView<'a, IN, OUT> {
     const fn empty() -> Self {
         Self {
             encoding: Encoding::F32,
-            weights: &[],
-            scales: &[],
-            bias: &[],
+            data: &[],
             tensor: 0,
+            accepted: PhantomData,
         }
     }
 
@@ -118,14 +165,20 @@ impl<'a, const IN: usize, const OUT: usize> DenseView<'a, IN, OUT> {
         self.tensor
     }
 
+    /// The weights, scales (empty for f32) and biases: the parts of the tensor's data.
+    #[inline(always)]
+    fn parts(&self) -> (&'a [u8], &'a [u8], &'a [u8]) {
+        parts(self.encoding, self.data, OUT, IN)
+    }
+
     /// The scale of row `o` (`None` for f32 or out of range).
     pub fn scale(&self, o: usize) -> Option<f32> {
-        self.scales.get(4 * o..4 * o + 4).map(le_f32)
+        self.parts().1.get(4 * o..4 * o + 4).map(le_f32)
     }
 
     /// The bias of row `o` (0 out of range).
     pub fn bias(&self, o: usize) -> f32 {
-        self.bias.get(4 * o..4 * o + 4).map_or(0.0, le_f32)
+        self.parts().2.get(4 * o..4 * o + 4).map_or(0.0, le_f32)
     }
 
     /// The weight `W[o][j]` this layer stands for (`s_o · q_oj` when quantised; 0 out of range).
@@ -135,7 +188,7 @@ impl<'a, const IN: usize, const OUT: usize> DenseView<'a, IN, OUT> {
         }
         let bpw = self.encoding.bytes_per_weight();
         let at = (o * IN + j) * bpw;
-        let Some(c) = self.weights.get(at..at + bpw) else {
+        let Some(c) = self.parts().0.get(at..at + bpw) else {
             return 0.0;
         };
         match (self.encoding, c) {
@@ -146,17 +199,6 @@ impl<'a, const IN: usize, const OUT: usize> DenseView<'a, IN, OUT> {
             (Encoding::I8, [a]) => self.scale(o).unwrap_or(0.0) * f32::from(*a as i8),
             _ => 0.0,
         }
-    }
-
-    /// The f32 bias and (quantised encodings) scale of every row.
-    #[inline(always)]
-    fn bias_and_scales(&self) -> (&'a [[u8; 4]], Option<&'a [[u8; 4]]>) {
-        let bias = self.bias.as_chunks::<4>().0;
-        let scales = self
-            .encoding
-            .is_quantized()
-            .then_some(self.scales.as_chunks::<4>().0);
-        (bias, scales)
     }
 }
 
@@ -323,6 +365,107 @@ fn row_axpys<T: Stored>(w: &[T], alpha: &[f32], dx: &mut [f32]) {
     }
 }
 
+/// One element `d = dx[i]` of four row updates in row order: `d += a[r]·w[r]` (the order of
+/// one [`crate::kernels::axpy`] per row).
+#[inline(always)]
+fn axpy4<T: Stored>(d: &mut f32, a: &[f32; 4], w: [T; 4]) {
+    let mut t = *d;
+    t += a[0] * w[0].get();
+    t += a[1] * w[1].get();
+    t += a[2] * w[2].get();
+    t += a[3] * w[3].get();
+    *d = t;
+}
+
+/// `acc[o] = Σ_i w[o][i]·x[i]`, summed over `i` in index order (the bits of
+/// [`crate::kernels::dot`] of each row), for the row-major weights `w` (`x.len()` per row).
+///
+/// The kernel for int16 and int8 weights (each converted to f32 before its multiply, which
+/// takes the registers a wider kernel would need): four rows are reduced side by side and the
+/// loop over `i` is unrolled four times, so each `x[i]` is loaded once per four weights and
+/// four independent sums are in flight. Not inlined, as [`row_dots`].
+#[inline(never)]
+fn row_dots_narrow<T: Stored>(w: &[T], x: &[f32], acc: &mut [f32]) {
+    let n = x.len();
+    let Some(block_len) = n.checked_mul(4).filter(|&b| b > 0) else {
+        return;
+    };
+    let (x4, x1) = x.as_chunks::<4>();
+    let mut blocks = w.chunks_exact(block_len);
+    let mut outs = acc.chunks_exact_mut(4);
+    for (out, block) in (&mut outs).zip(&mut blocks) {
+        let [r0, r1, r2, r3] = four_rows(block, n);
+        let ((a4, a1), (b4, b1)) = (r0.as_chunks::<4>(), r1.as_chunks::<4>());
+        let ((c4, c1), (d4, d1)) = (r2.as_chunks::<4>(), r3.as_chunks::<4>());
+        let mut s = [0.0f32; 4];
+        for ((((xs, a), b), c), d) in x4.iter().zip(a4).zip(b4).zip(c4).zip(d4) {
+            mac4(&mut s, xs[0], [a[0], b[0], c[0], d[0]]);
+            mac4(&mut s, xs[1], [a[1], b[1], c[1], d[1]]);
+            mac4(&mut s, xs[2], [a[2], b[2], c[2], d[2]]);
+            mac4(&mut s, xs[3], [a[3], b[3], c[3], d[3]]);
+        }
+        for ((((&xi, &a), &b), &c), &d) in x1.iter().zip(a1).zip(b1).zip(c1).zip(d1) {
+            mac4(&mut s, xi, [a, b, c, d]);
+        }
+        out.copy_from_slice(&s);
+    }
+    for (out, row) in outs
+        .into_remainder()
+        .iter_mut()
+        .zip(blocks.remainder().chunks_exact(n))
+    {
+        let mut s = 0.0f32;
+        for (xi, wi) in x.iter().zip(row) {
+            s += wi.get() * xi;
+        }
+        *out = s;
+    }
+}
+
+/// `dx[i] = Σ_o alpha[o]·w[o][i]`, summed over the rows `o` in order from `dx = 0` (the bits
+/// of one [`crate::kernels::axpy`] per row), for the row-major weights `w` (`dx.len()` per
+/// row). The kernel for int16 and int8 weights: four rows at a time, so each `dx[i]` is loaded
+/// and stored once per four weights; unrolled and not inlined, as [`row_dots`].
+#[inline(never)]
+fn row_axpys_narrow<T: Stored>(w: &[T], dy: &[f32], scales: &[[u8; 4]], dx: &mut [f32]) {
+    dx.fill(0.0);
+    let n = dx.len();
+    let Some(block_len) = n.checked_mul(4).filter(|&b| b > 0) else {
+        return;
+    };
+    let mut blocks = w.chunks_exact(block_len);
+    let (dy4, dy1) = dy.as_chunks::<4>();
+    let (s4, s1) = scales.as_chunks::<4>();
+    for ((dy, s), block) in dy4.iter().zip(s4).zip(&mut blocks) {
+        // the rows' coefficients alpha[o] = dy[o]·s[o]
+        let a = &[
+            dy[0] * f32::from_le_bytes(s[0]),
+            dy[1] * f32::from_le_bytes(s[1]),
+            dy[2] * f32::from_le_bytes(s[2]),
+            dy[3] * f32::from_le_bytes(s[3]),
+        ];
+        let [r0, r1, r2, r3] = four_rows(block, n);
+        let ((a4, a1), (b4, b1)) = (r0.as_chunks::<4>(), r1.as_chunks::<4>());
+        let ((c4, c1), (d4, d1)) = (r2.as_chunks::<4>(), r3.as_chunks::<4>());
+        let (dx4, dx1) = dx.as_chunks_mut::<4>();
+        for ((((ds, wa), wb), wc), wd) in dx4.iter_mut().zip(a4).zip(b4).zip(c4).zip(d4) {
+            axpy4(&mut ds[0], a, [wa[0], wb[0], wc[0], wd[0]]);
+            axpy4(&mut ds[1], a, [wa[1], wb[1], wc[1], wd[1]]);
+            axpy4(&mut ds[2], a, [wa[2], wb[2], wc[2], wd[2]]);
+            axpy4(&mut ds[3], a, [wa[3], wb[3], wc[3], wd[3]]);
+        }
+        for ((((d, &wa), &wb), &wc), &wd) in dx1.iter_mut().zip(a1).zip(b1).zip(c1).zip(d1) {
+            axpy4(d, a, [wa, wb, wc, wd]);
+        }
+    }
+    for ((&dy, s), row) in dy1.iter().zip(s1).zip(blocks.remainder().chunks_exact(n)) {
+        let a = dy * f32::from_le_bytes(*s);
+        for (d, wi) in dx.iter_mut().zip(row) {
+            *d += a * wi.get();
+        }
+    }
+}
+
 /// `acc[o] = Σ_i w[o][i]·x[i]` one row at a time: the same sums as [`row_dots`], for weights
 /// that are not aligned in memory (a file in a heap buffer). Small rather than fast.
 #[inline(never)]
@@ -339,9 +482,15 @@ fn row_dots_unaligned<T: Stored>(w: &[T], x: &[f32], acc: &mut [f32]) {
 /// `dx[i] = Σ_o alpha[o]·w[o][i]` one row at a time: the same sums as [`row_axpys`], for
 /// weights that are not aligned in memory.
 #[inline(never)]
-fn row_axpys_unaligned<T: Stored>(w: &[T], alpha: &[f32], dx: &mut [f32]) {
+fn row_axpys_unaligned<T: Stored>(w: &[T], dy: &[f32], scales: Option<&[[u8; 4]]>, dx: &mut [f32]) {
     dx.fill(0.0);
-    for (&a, row) in alpha.iter().zip(w.chunks_exact(dx.len().max(1))) {
+    for (o, row) in dy.iter().zip(w.chunks_exact(dx.len().max(1))).enumerate() {
+        let (&dy, row) = row;
+        // the row's coefficient: dy[o] (f32) or dy[o]·s[o] (quantised)
+        let a = match scales {
+            Some(s) => dy * s.get(o).map_or(0.0, |s| f32::from_le_bytes(*s)),
+            None => dy,
+        };
         for (d, wi) in dx.iter_mut().zip(row) {
             *d += a * wi.get();
         }
@@ -359,37 +508,84 @@ fn aligned<T: bytemuck::Pod>(bytes: &[u8]) -> Option<&[T]> {
     }
 }
 
-impl<const IN: usize, const OUT: usize> Network<IN, OUT> for DenseView<'_, IN, OUT> {
+/// The weights, scales (empty for f32) and biases of a `rows × cols` tensor's `data` (empty
+/// parts if it is too short; `DenseView::new` checked the length).
+#[inline(always)]
+fn parts(encoding: Encoding, data: &[u8], rows: usize, cols: usize) -> (&[u8], &[u8], &[u8]) {
+    let l = DataLayout::new(rows as u16, cols as u16, encoding).unwrap_or(DataLayout {
+        weights: 0,
+        scales: 0,
+        bias: 0,
+        len: 0,
+    });
+    let part = |start: usize, end: usize| data.get(start..end).unwrap_or_default();
+    (
+        part(0, l.weights),
+        part(l.scales, l.bias),
+        part(l.bias, l.len),
+    )
+}
+
+/// The forward pass `y = W x + b` of a layer with `x.len()` inputs and `y.len()` outputs
+/// stored in `data`. Not generic in the sizes, so one copy serves every layer.
+#[inline(never)]
+fn dense_forward<E: Encodings>(encoding: Encoding, data: &[u8], x: &[f32], y: &mut [f32]) {
+    let (w, scales, bias) = parts(encoding, data, y.len(), x.len());
+    // (an encoding outside `E` never gets here: `DenseView::new` rejects it)
+    match encoding {
+        Encoding::F32 if E::F32 => match aligned::<f32>(w) {
+            Some(w) => row_dots(w, x, y),
+            None => row_dots_unaligned(w.as_chunks::<4>().0, x, y),
+        },
+        Encoding::I16 if E::I16 => match aligned::<i16>(w) {
+            Some(w) => row_dots_narrow(w, x, y),
+            None => row_dots_unaligned(w.as_chunks::<2>().0, x, y),
+        },
+        Encoding::I8 if E::I8 => row_dots_narrow(w, x, y),
+        _ => return,
+    }
+    // y[o] = acc + b (f32) or s·acc + b (quantised), as `Dense` and the encoder define it
+    let bias = bias.as_chunks::<4>().0;
+    if encoding.is_quantized() {
+        for ((yo, s), b) in y.iter_mut().zip(scales.as_chunks::<4>().0).zip(bias) {
+            *yo = f32::from_le_bytes(*s) * *yo + f32::from_le_bytes(*b);
+        }
+    } else {
+        for (yo, b) in y.iter_mut().zip(bias) {
+            *yo += f32::from_le_bytes(*b);
+        }
+    }
+}
+
+/// The input gradient `dx = Wᵀ dy` of a layer stored in `data` (the rows' coefficients are
+/// `dy[o]`, or `dy[o]·s[o]` when quantised). One copy serves every layer, as
+/// [`dense_forward`].
+#[inline(never)]
+fn dense_backward<E: Encodings>(encoding: Encoding, data: &[u8], dy: &[f32], dx: &mut [f32]) {
+    let (w, scales, _) = parts(encoding, data, dy.len(), dx.len());
+    let scales = scales.as_chunks::<4>().0;
+    match encoding {
+        Encoding::F32 if E::F32 => match aligned::<f32>(w) {
+            Some(w) => row_axpys(w, dy, dx),
+            None => row_axpys_unaligned(w.as_chunks::<4>().0, dy, None, dx),
+        },
+        Encoding::I16 if E::I16 => match aligned::<i16>(w) {
+            Some(w) => row_axpys_narrow(w, dy, scales, dx),
+            None => row_axpys_unaligned(w.as_chunks::<2>().0, dy, Some(scales), dx),
+        },
+        Encoding::I8 if E::I8 => row_axpys_narrow(w, dy, scales, dx),
+        _ => {}
+    }
+}
+
+impl<const IN: usize, const OUT: usize, E: Encodings> Network<IN, OUT>
+    for DenseView<'_, IN, OUT, E>
+{
     type Tape = ();
 
     #[inline]
     fn forward(&self, x: &[f32; IN], y: &mut [f32; OUT]) {
-        let w = self.weights;
-        match self.encoding {
-            Encoding::F32 => match aligned::<f32>(w) {
-                Some(w) => row_dots(w, x, y),
-                None => row_dots_unaligned(w.as_chunks::<4>().0, x, y),
-            },
-            Encoding::I16 => match aligned::<i16>(w) {
-                Some(w) => row_dots(w, x, y),
-                None => row_dots_unaligned(w.as_chunks::<2>().0, x, y),
-            },
-            Encoding::I8 => row_dots(w, x, y),
-        }
-        // y[o] = acc + b (f32) or s·acc + b (quantised), as `Dense` and the encoder define it
-        let (bias, scales) = self.bias_and_scales();
-        match scales {
-            Some(scales) => {
-                for ((yo, s), b) in y.iter_mut().zip(scales).zip(bias) {
-                    *yo = f32::from_le_bytes(*s) * *yo + f32::from_le_bytes(*b);
-                }
-            }
-            None => {
-                for (yo, b) in y.iter_mut().zip(bias) {
-                    *yo += f32::from_le_bytes(*b);
-                }
-            }
-        }
+        dense_forward::<E>(self.encoding, self.data, x, y)
     }
 
     #[inline]
@@ -399,26 +595,7 @@ impl<const IN: usize, const OUT: usize> Network<IN, OUT> for DenseView<'_, IN, O
 
     #[inline]
     fn backward(&self, _tape: &(), dy: &[f32; OUT], dx: &mut [f32; IN]) {
-        let w = self.weights;
-        // the row's coefficient: dy[o] (f32) or dy[o]·s[o] (quantised)
-        if self.encoding == Encoding::F32 {
-            match aligned::<f32>(w) {
-                Some(w) => row_axpys(w, dy, dx),
-                None => row_axpys_unaligned(w.as_chunks::<4>().0, dy, dx),
-            }
-            return;
-        }
-        let mut alpha = *dy;
-        for (a, s) in alpha.iter_mut().zip(self.scales.as_chunks::<4>().0) {
-            *a *= f32::from_le_bytes(*s);
-        }
-        match self.encoding {
-            Encoding::I16 => match aligned::<i16>(w) {
-                Some(w) => row_axpys(w, &alpha, dx),
-                None => row_axpys_unaligned(w.as_chunks::<2>().0, &alpha, dx),
-            },
-            _ => row_axpys(w, &alpha, dx),
-        }
+        dense_backward::<E>(self.encoding, self.data, dy, dx)
     }
 
     fn macs() -> usize {
@@ -452,17 +629,30 @@ pub trait FromLayers<'a>: Sized {
     const DENSE_LAYERS: usize;
 
     /// Build from the next tensors of `cursor`.
-    fn from_layers(cursor: &mut LayerCursor<'a>) -> Result<Self, Error>;
+    fn from_layers(cursor: &mut LayerCursor<'a>) -> Result<Self, Error> {
+        let mut net = Self::placeholder();
+        net.fill(cursor)?;
+        Ok(net)
+    }
 
-    /// A value standing in only while an error is being returned (never evaluated).
+    /// Set every layer in place from the next tensors of `cursor` (after an error, `self` is
+    /// partly set and must not be used). In place, so that no large value is moved per layer
+    /// while a network is built (code size on a microcontroller).
+    fn fill(&mut self, cursor: &mut LayerCursor<'a>) -> Result<(), Error>;
+
+    /// A value standing in until it is filled or while an error is being returned (never
+    /// evaluated).
     fn placeholder() -> Self;
 }
 
-impl<'a, const IN: usize, const OUT: usize> FromLayers<'a> for DenseView<'a, IN, OUT> {
+impl<'a, const IN: usize, const OUT: usize, E: Encodings> FromLayers<'a>
+    for DenseView<'a, IN, OUT, E>
+{
     const DENSE_LAYERS: usize = 1;
 
-    fn from_layers(cursor: &mut LayerCursor<'a>) -> Result<Self, Error> {
-        DenseView::new(&cursor.next_tensor()?)
+    fn fill(&mut self, cursor: &mut LayerCursor<'a>) -> Result<(), Error> {
+        *self = DenseView::new(&cursor.next_tensor()?)?;
+        Ok(())
     }
 
     fn placeholder() -> Self {
@@ -473,9 +663,9 @@ impl<'a, const IN: usize, const OUT: usize> FromLayers<'a> for DenseView<'a, IN,
 impl<'a, A: Activation> FromLayers<'a> for Act<A> {
     const DENSE_LAYERS: usize = 0;
 
-    fn from_layers(cursor: &mut LayerCursor<'a>) -> Result<Self, Error> {
+    fn fill(&mut self, cursor: &mut LayerCursor<'a>) -> Result<(), Error> {
         if A::KIND == cursor.activation {
-            Ok(Act::new())
+            Ok(())
         } else {
             Err(Error::WrongActivation {
                 expected: A::KIND,
@@ -494,10 +684,9 @@ impl<'a, F: FromLayers<'a>, G: FromLayers<'a>, const MID: usize> FromLayers<'a>
 {
     const DENSE_LAYERS: usize = F::DENSE_LAYERS + G::DENSE_LAYERS;
 
-    fn from_layers(cursor: &mut LayerCursor<'a>) -> Result<Self, Error> {
-        let first = F::from_layers(cursor)?;
-        let second = G::from_layers(cursor)?;
-        Ok(Chain::new(first, second))
+    fn fill(&mut self, cursor: &mut LayerCursor<'a>) -> Result<(), Error> {
+        self.first.fill(cursor)?;
+        self.second.fill(cursor)
     }
 
     fn placeholder() -> Self {
@@ -506,16 +695,23 @@ impl<'a, F: FromLayers<'a>, G: FromLayers<'a>, const MID: usize> FromLayers<'a>
 }
 
 /// A dense view followed by an activation: `IN → OUT`.
-pub type LayerView<'a, const IN: usize, const OUT: usize, A> =
-    Chain<DenseView<'a, IN, OUT>, Act<A>, OUT>;
+pub type LayerView<'a, const IN: usize, const OUT: usize, A, E = AnyEncoding> =
+    Chain<DenseView<'a, IN, OUT, E>, Act<A>, OUT>;
 
 /// One hidden layer `IN → H → OUT` over file weights (the view of [`crate::Mlp1`]).
-pub type Mlp1View<'a, const IN: usize, const H: usize, const OUT: usize, A> =
-    Chain<LayerView<'a, IN, H, A>, DenseView<'a, H, OUT>, H>;
+pub type Mlp1View<'a, const IN: usize, const H: usize, const OUT: usize, A, E = AnyEncoding> =
+    Chain<LayerView<'a, IN, H, A, E>, DenseView<'a, H, OUT, E>, H>;
 
 /// Two hidden layers over file weights (the view of [`crate::Mlp2`]).
-pub type Mlp2View<'a, const IN: usize, const H1: usize, const H2: usize, const OUT: usize, A> =
-    Chain<LayerView<'a, IN, H1, A>, Mlp1View<'a, H1, H2, OUT, A>, H1>;
+pub type Mlp2View<
+    'a,
+    const IN: usize,
+    const H1: usize,
+    const H2: usize,
+    const OUT: usize,
+    A,
+    E = AnyEncoding,
+> = Chain<LayerView<'a, IN, H1, A, E>, Mlp1View<'a, H1, H2, OUT, A, E>, H1>;
 
 /// Three hidden layers over file weights (the view of [`crate::Mlp3`]).
 pub type Mlp3View<
@@ -526,7 +722,8 @@ pub type Mlp3View<
     const H3: usize,
     const OUT: usize,
     A,
-> = Chain<LayerView<'a, IN, H1, A>, Mlp2View<'a, H1, H2, H3, OUT, A>, H1>;
+    E = AnyEncoding,
+> = Chain<LayerView<'a, IN, H1, A, E>, Mlp2View<'a, H1, H2, H3, OUT, A, E>, H1>;
 
 /// Four hidden layers over file weights (the view of [`crate::Mlp4`]).
 pub type Mlp4View<
@@ -538,13 +735,16 @@ pub type Mlp4View<
     const H4: usize,
     const OUT: usize,
     A,
-> = Chain<LayerView<'a, IN, H1, A>, Mlp3View<'a, H1, H2, H3, H4, OUT, A>, H1>;
+    E = AnyEncoding,
+> = Chain<LayerView<'a, IN, H1, A, E>, Mlp3View<'a, H1, H2, H3, H4, OUT, A, E>, H1>;
 
 /// The paper's energy network `d → 32 → 64 → 64 → 64 → 1` over file weights.
-pub type PaperEnergyNetView<'a, const D: usize> = Mlp4View<'a, D, 32, 64, 64, 64, 1, LeakyRelu>;
+pub type PaperEnergyNetView<'a, const D: usize, E = AnyEncoding> =
+    Mlp4View<'a, D, 32, 64, 64, 64, 1, LeakyRelu, E>;
 
 /// The paper's tilted energy over file weights.
-pub type PaperEnergyView<'a, const D: usize> = Tilted<MlpEnergy<PaperEnergyNetView<'a, D>>, D>;
+pub type PaperEnergyView<'a, const D: usize, E = AnyEncoding> =
+    Tilted<MlpEnergy<PaperEnergyNetView<'a, D, E>>, D>;
 
 /// The paper's RealNVP flow over file weights.
 pub type PaperFlowView<
@@ -554,7 +754,8 @@ pub type PaperFlowView<
     const B: usize,
     const H: usize,
     const K: usize,
-> = RealNvp<D, A, B, Mlp1View<'a, A, H, B, Relu>, Mlp1View<'a, B, H, A, Relu>, K>;
+    E = AnyEncoding,
+> = RealNvp<D, A, B, Mlp1View<'a, A, H, B, Relu, E>, Mlp1View<'a, B, H, A, Relu, E>, K>;
 
 /// The 2-D energy over file weights.
 pub type Energy2dView<'a> = PaperEnergyView<'a, 2>;
@@ -656,20 +857,29 @@ mod tests {
                     sb[4 * o..4 * o + 4].copy_from_slice(&s[o].to_le_bytes());
                     bb[4 * o..4 * o + 4].copy_from_slice(&b[o].to_le_bytes());
                 }
-                // the weights aligned in memory (the fast path for f32 and int16) and one
-                // byte off (the byte-wise path): the same bits either way
-                let mut aligned_buf = [0u32; IN * OUT];
-                let aligned_bytes = &mut bytemuck::cast_slice_mut(&mut aligned_buf)[..w.len()];
-                aligned_bytes.copy_from_slice(w);
-                let mut shifted_buf = [0u32; IN * OUT + 1];
+                // the tensor's data (weights, zeros, scales, biases) aligned in memory (the
+                // fast path for f32 and int16) and one byte off (the byte-wise path): the same
+                // bits either way
+                let layout = DataLayout::new(OUT as u16, IN as u16, enc).unwrap();
+                let mut data = vec![0u8; layout.len];
+                data[..w.len()].copy_from_slice(w);
+                if enc.is_quantized() {
+                    data[layout.scales..layout.bias].copy_from_slice(&sb);
+                }
+                data[layout.bias..].copy_from_slice(&bb);
+                let mut aligned_buf = [0u32; 2 * (IN + 1) * OUT];
+                let aligned_bytes = &mut bytemuck::cast_slice_mut(&mut aligned_buf)[..data.len()];
+                aligned_bytes.copy_from_slice(&data);
+                let mut shifted_buf = [0u32; 2 * (IN + 1) * OUT + 1];
                 let shifted_bytes =
-                    &mut bytemuck::cast_slice_mut::<u32, u8>(&mut shifted_buf)[1..w.len() + 1];
-                shifted_bytes.copy_from_slice(w);
+                    &mut bytemuck::cast_slice_mut::<u32, u8>(&mut shifted_buf)[1..data.len() + 1];
+                shifted_bytes.copy_from_slice(&data);
                 let mut results = Vec::new();
                 for (bytes, is_aligned) in [(&*aligned_bytes, true), (&*shifted_bytes, false)] {
+                    let weights = &bytes[..layout.weights];
                     let fast = match enc {
-                        Encoding::F32 => aligned::<f32>(bytes).is_some(),
-                        Encoding::I16 => aligned::<i16>(bytes).is_some(),
+                        Encoding::F32 => aligned::<f32>(weights).is_some(),
+                        Encoding::I16 => aligned::<i16>(weights).is_some(),
                         Encoding::I8 => is_aligned,
                     };
                     assert_eq!(fast, is_aligned, "{enc}");
@@ -681,11 +891,16 @@ mod tests {
                             shape: [OUT as u16, IN as u16],
                         },
                         encoding: enc,
-                        weights: bytes,
-                        scales: if enc.is_quantized() { &sb } else { &[] },
-                        bias: &bb,
+                        weights,
+                        scales: &bytes[layout.scales..layout.bias],
+                        bias: &bytes[layout.bias..],
+                        data: bytes,
                     };
                     let view = DenseView::<IN, OUT>::new(&t).unwrap();
+                    for o in 0..OUT {
+                        assert_eq!(view.bias(o), b[o]);
+                        assert_eq!(view.scale(o), enc.is_quantized().then_some(s[o]));
+                    }
                     let (mut y, mut dx) = ([0.0; OUT], [0.0; IN]);
                     view.forward(&x, &mut y);
                     view.backward(&(), &dy, &mut dx);
