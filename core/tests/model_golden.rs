@@ -590,3 +590,70 @@ fn encoder_errors() {
         Error::InvalidShape
     );
 }
+
+/// `ModelView::with_header` (the firmware's start-up path: the header decoded and checked at
+/// build time) gives the same model as `parse`, still checks the envelope and the CRC, and never
+/// panics, whatever the bytes and the offset.
+#[test]
+fn with_header_matches_parse_and_checks_the_envelope() {
+    for encoding in Encoding::ALL {
+        let bytes = encode(encoding);
+        let view = ModelView::parse(&bytes).unwrap();
+        let again = ModelView::with_header(&bytes, *view.header(), view.tensors_at()).unwrap();
+        assert_eq!(again, view, "{encoding}");
+        let tensors: Vec<_> = again.tensors().map(Result::unwrap).collect();
+        assert_eq!(
+            tensors,
+            view.tensors().map(Result::unwrap).collect::<Vec<_>>()
+        );
+        // a corrupted copy is caught by the CRC
+        let mut flipped = bytes.clone();
+        flipped[view.tensors_at() + 7] ^= 0x04;
+        assert!(matches!(
+            ModelView::with_header(&flipped, *view.header(), view.tensors_at()),
+            Err(Error::ChecksumMismatch { .. })
+        ));
+        // an offset outside the body, or one that is not a record, gives an error
+        for at in [0, 9, bytes.len(), usize::MAX] {
+            assert_eq!(
+                ModelView::with_header(&bytes, *view.header(), at).unwrap_err(),
+                Error::MalformedHeader,
+                "{encoding} at {at}"
+            );
+        }
+        for at in [10, 11, view.tensors_at() + 1, bytes.len() - 5] {
+            let shifted = ModelView::with_header(&bytes, *view.header(), at).unwrap();
+            let e = shifted.energy::<2, TinyNetView<'_>>();
+            let f = shifted.flow::<2, 1, 1, TinyCondView<'_>, TinyCondView<'_>, 1>();
+            assert!(e.is_err() && f.is_err(), "{encoding} at {at}");
+        }
+    }
+}
+
+/// A view that accepts only some encodings names the others as unknown.
+#[test]
+fn encoding_sets_reject_other_encodings() {
+    use emberflow_core::model::EncodingSet;
+    type Int8Only<'a> = Mlp1View<'a, 2, 3, 1, Tanh, EncodingSet<false, false, true>>;
+    let f32_file = encode(Encoding::F32);
+    let view = ModelView::parse(&f32_file).unwrap();
+    assert_eq!(
+        view.energy::<2, Int8Only<'_>>().unwrap_err(),
+        Error::UnknownEncoding {
+            tensor: 0,
+            found: Encoding::F32.tag()
+        }
+    );
+    let int8_file = encode(Encoding::I8);
+    let view = ModelView::parse(&int8_file).unwrap();
+    let only = view.energy::<2, Int8Only<'_>>().unwrap();
+    let any = view.energy::<2, TinyNetView<'_>>().unwrap();
+    for x in [[0.3f32, -0.7], [2.0, 1.0]] {
+        let (mut g1, mut g2) = ([0.0; 2], [0.0; 2]);
+        assert_eq!(
+            only.energy_and_grad(&x, &mut g1).to_bits(),
+            any.energy_and_grad(&x, &mut g2).to_bits()
+        );
+        assert_eq!(g1, g2);
+    }
+}

@@ -75,7 +75,7 @@
 //! # Tests and fuzzing
 //!
 //! `core/tests/model_*.rs`: golden bytes and one test per error variant (`model_golden`),
-//! round trips (`model_roundtrip`), quantised accuracy (`model_accuracy`), 120,000 random and
+//! round trips (`model_roundtrip`), quantised accuracy (`model_accuracy`), 140,000 random and
 //! mutated blobs (`model_fuzz`), committed models (`model_committed`). The cargo-fuzz target:
 //! `cargo +nightly fuzz run decode fuzz/corpus/decode fuzz/seeds -- -max_total_time=60`
 //! (see `fuzz/README.md`).
