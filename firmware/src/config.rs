@@ -148,10 +148,7 @@ impl SampleConfig {
             mala_steps: self.mala_steps,
             rounds: self.rounds,
             step_size: self.step_size,
-            adapt: match self.adapt {
-                Some(a) => Some(a.adapt()),
-                None => None,
-            },
+            adapt: self.adapt.map(AdaptSetting::adapt),
         }
     }
 }
