@@ -262,59 +262,75 @@ fn four_rows<T>(block: &[T], n: usize) -> [&[T]; 4] {
     [r0, r1, r2, r3]
 }
 
-/// `acc[o] = Σ_i w[o][i]·x[i]`, summed over `i` in index order (the bits of
-/// [`crate::kernels::dot`] of each row), for the row-major weights `w` (`x.len()` per row).
+/// `y[o] = (Σ_i w[o][i]·x[i]) + b[o]`, the sum over `i` in index order (the bits of
+/// [`crate::kernels::dot`] of each row, then the bias), for the row-major f32 weights `w`
+/// (`x.len()` per row).
 ///
-/// Four rows are reduced side by side and the loop over `i` is unrolled eight times, so each
-/// `x[i]` is loaded once per four weights and four independent sums are in flight; each output
-/// keeps its own sequential sum, so the grouping changes the speed, never a bit. Not inlined
-/// and not specialised by size: one copy per encoding serves every layer, which keeps a
+/// Four rows are reduced side by side ([`dot4`]) and the remaining `rows mod 4` one at a time.
+/// Not inlined and not specialised by size: one copy serves every layer, which keeps a
 /// microcontroller's flash small.
 #[inline(never)]
-fn row_dots<T: Stored>(w: &[T], x: &[f32], acc: &mut [f32]) {
+fn row_dots(w: &[f32], x: &[f32], b: &[f32], y: &mut [f32]) {
     let n = x.len();
     let Some(block_len) = n.checked_mul(4).filter(|&b| b > 0) else {
         return;
     };
-    let (x8, x1) = x.as_chunks::<8>();
     let mut blocks = w.chunks_exact(block_len);
-    let mut outs = acc.chunks_exact_mut(4);
-    for (out, block) in (&mut outs).zip(&mut blocks) {
-        let [r0, r1, r2, r3] = four_rows(block, n);
-        let ((a8, a1), (b8, b1)) = (r0.as_chunks::<8>(), r1.as_chunks::<8>());
-        let ((c8, c1), (d8, d1)) = (r2.as_chunks::<8>(), r3.as_chunks::<8>());
-        let mut s = [0.0f32; 4];
-        for ((((xs, a), b), c), d) in x8.iter().zip(a8).zip(b8).zip(c8).zip(d8) {
-            mac4(&mut s, xs[0], [a[0], b[0], c[0], d[0]]);
-            mac4(&mut s, xs[1], [a[1], b[1], c[1], d[1]]);
-            mac4(&mut s, xs[2], [a[2], b[2], c[2], d[2]]);
-            mac4(&mut s, xs[3], [a[3], b[3], c[3], d[3]]);
-            mac4(&mut s, xs[4], [a[4], b[4], c[4], d[4]]);
-            mac4(&mut s, xs[5], [a[5], b[5], c[5], d[5]]);
-            mac4(&mut s, xs[6], [a[6], b[6], c[6], d[6]]);
-            mac4(&mut s, xs[7], [a[7], b[7], c[7], d[7]]);
-        }
-        for ((((&xi, &a), &b), &c), &d) in x1.iter().zip(a1).zip(b1).zip(c1).zip(d1) {
-            mac4(&mut s, xi, [a, b, c, d]);
-        }
-        out.copy_from_slice(&s);
+    let (y4, y1) = y.as_chunks_mut::<4>();
+    let (b4, b1) = b.as_chunks::<4>();
+    for ((out, bias), block) in y4.iter_mut().zip(b4).zip(&mut blocks) {
+        let s = dot4(block, x);
+        *out = [
+            s[0] + bias[0],
+            s[1] + bias[1],
+            s[2] + bias[2],
+            s[3] + bias[3],
+        ];
     }
-    for (out, row) in outs
-        .into_remainder()
+    for ((out, bias), row) in y1
         .iter_mut()
+        .zip(b1)
         .zip(blocks.remainder().chunks_exact(n))
     {
         let mut s = 0.0f32;
         for (xi, wi) in x.iter().zip(row) {
-            s += wi.get() * xi;
+            s += wi * xi;
         }
-        *out = s;
+        *out = s + bias;
     }
+}
+
+/// The four row sums `Σ_i w[r][i]·x[i]` of a block of four rows (`4·x.len()` weights), each in
+/// index order: the loop over `i` is unrolled eight times and each `x[i]` loaded once per four
+/// weights, with four independent sums in flight. Its own function, so that the loop gets all
+/// the registers.
+#[inline(never)]
+fn dot4(block: &[f32], x: &[f32]) -> [f32; 4] {
+    let n = x.len();
+    let (x8, x1) = x.as_chunks::<8>();
+    let [r0, r1, r2, r3] = four_rows(block, n);
+    let ((a8, a1), (b8, b1)) = (r0.as_chunks::<8>(), r1.as_chunks::<8>());
+    let ((c8, c1), (d8, d1)) = (r2.as_chunks::<8>(), r3.as_chunks::<8>());
+    let mut s = [0.0f32; 4];
+    for ((((xs, a), b), c), d) in x8.iter().zip(a8).zip(b8).zip(c8).zip(d8) {
+        mac4(&mut s, xs[0], [a[0], b[0], c[0], d[0]]);
+        mac4(&mut s, xs[1], [a[1], b[1], c[1], d[1]]);
+        mac4(&mut s, xs[2], [a[2], b[2], c[2], d[2]]);
+        mac4(&mut s, xs[3], [a[3], b[3], c[3], d[3]]);
+        mac4(&mut s, xs[4], [a[4], b[4], c[4], d[4]]);
+        mac4(&mut s, xs[5], [a[5], b[5], c[5], d[5]]);
+        mac4(&mut s, xs[6], [a[6], b[6], c[6], d[6]]);
+        mac4(&mut s, xs[7], [a[7], b[7], c[7], d[7]]);
+    }
+    for ((((&xi, &a), &b), &c), &d) in x1.iter().zip(a1).zip(b1).zip(c1).zip(d1) {
+        mac4(&mut s, xi, [a, b, c, d]);
+    }
+    s
 }
 
 /// `dx[i] = Σ_o alpha[o]·w[o][i]`, summed over the rows `o` in order from `dx = 0` (the bits
 /// of one [`crate::kernels::axpy`] per row), for the row-major weights `w` (`dx.len()` per
-/// row).
+/// row); the kernel for f32 weights.
 ///
 /// Sixteen columns at a time: their sums stay in registers while the kernel walks down the
 /// rows (sixteen consecutive weights of each row), so `dx` is written once and `alpha[o]`
@@ -466,7 +482,8 @@ fn row_axpys_narrow<T: Stored>(w: &[T], dy: &[f32], scales: &[[u8; 4]], dx: &mut
     }
 }
 
-/// `acc[o] = Σ_i w[o][i]·x[i]` one row at a time: the same sums as [`row_dots`], for weights
+/// `acc[o] = Σ_i w[o][i]·x[i]` one row at a time: the same sums as [`row_dots`] and
+/// [`row_dots_narrow`], for weights
 /// that are not aligned in memory (a file in a heap buffer). Small rather than fast.
 #[inline(never)]
 fn row_dots_unaligned<T: Stored>(w: &[T], x: &[f32], acc: &mut [f32]) {
@@ -533,9 +550,10 @@ fn dense_forward<E: Encodings>(encoding: Encoding, data: &[u8], x: &[f32], y: &m
     let (w, scales, bias) = parts(encoding, data, y.len(), x.len());
     // (an encoding outside `E` never gets here: `DenseView::new` rejects it)
     match encoding {
-        Encoding::F32 if E::F32 => match aligned::<f32>(w) {
-            Some(w) => row_dots(w, x, y),
-            None => row_dots_unaligned(w.as_chunks::<4>().0, x, y),
+        Encoding::F32 if E::F32 => match (aligned::<f32>(w), aligned::<f32>(bias)) {
+            // the bias added in the kernel: y[o] = acc + b[o], as below
+            (Some(w), Some(b)) => return row_dots(w, x, b, y),
+            _ => row_dots_unaligned(w.as_chunks::<4>().0, x, y),
         },
         Encoding::I16 if E::I16 => match aligned::<i16>(w) {
             Some(w) => row_dots_narrow(w, x, y),
