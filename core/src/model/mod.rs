@@ -65,7 +65,13 @@
 //! shape, byte lengths and values — and returns a distinct [`crate::Error`] for each kind of
 //! malformed input; it never panics. Typed accessors ([`ModelView::energy`],
 //! [`ModelView::flow`], [`PaperModel::decode`]) then build networks of [`DenseView`]s whose
-//! const-generic sizes are checked against the file.
+//! const-generic sizes are checked against the file, for the weight encodings of their
+//! [`Encodings`] type (all by default).
+//!
+//! A firmware checks its compiled-in file once, at build time, with [`ModelView::parse`]; at
+//! start-up [`ModelView::with_header`] takes the header decoded then and checks only the
+//! envelope and the CRC again (and each tensor record's structure as it is read), so no header
+//! decoder is linked.
 //!
 //! # Encoding
 //!
