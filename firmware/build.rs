@@ -3,10 +3,14 @@
 //!
 //! It copies the model file named by `EMBERFLOW_MODEL` (default: the committed
 //! `../models/four_modes_2d_f32.efm`; a relative path is taken from this directory) to
-//! `$OUT_DIR/model.efm`, which `src/model.rs` compiles in with `include_bytes!`, and writes
-//! `$OUT_DIR/model_dim.rs` with the model's dimension, read from the file's header, so the
-//! firmware is built for that dimension. A file that is not a valid model still builds (with a
-//! warning, as a 2-D model): the firmware checks it at start-up and stops with a defmt error.
+//! `$OUT_DIR/model.efm`, which `src/model.rs` compiles in with `include_bytes!`, checks it
+//! completely (`ModelView::parse`, then the typed model for its dimension) and writes
+//! `$OUT_DIR/model_meta.rs`: the model's dimension (the firmware is built for it), the set of
+//! weight encodings of its tensors (only their kernels get compiled in), its CRC-32, where its
+//! tensors start and its header as Rust code over the compiled-in bytes, so the firmware needs
+//! no header decoder or validation (`ModelView::with_header` checks the CRC at start-up). A
+//! file that is not a valid model still builds (with a warning, as a 2-D model): the firmware
+//! reports the build's error at start-up and stops with a defmt error.
 //!
 //! It also turns the decimal numbers of the build configuration (`EMBERFLOW_STEP_SIZE`,
 //! `EMBERFLOW_ADAPT`, `EMBERFLOW_POINTS`) into their f32 bits (`…_BITS`), so the firmware
@@ -60,6 +64,13 @@ fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let map = fs::read(file).unwrap_or_else(|e| panic!("cannot read {file}: {e}"));
     fs::write(out.join("memory.x"), map).expect("cannot write memory.x to OUT_DIR");
+    // cortex-m-rt's `device` feature includes `device.x` (a device crate's handler names);
+    // the firmware's own `__INTERRUPTS` names none, so it is empty.
+    fs::write(
+        out.join("device.x"),
+        "/* no device interrupt handlers: see __INTERRUPTS in src/lib.rs */\n",
+    )
+    .expect("cannot write device.x to OUT_DIR");
     println!("cargo:rustc-link-search={}", out.display());
     for (_, file) in BOARDS {
         println!("cargo:rerun-if-changed={file}");
@@ -67,7 +78,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
 }
 
-/// Copy the model file into `OUT_DIR` and record its dimension.
+/// Copy the model file into `OUT_DIR` and describe it in `model_meta.rs`.
 fn model() {
     println!("cargo:rerun-if-env-changed=EMBERFLOW_MODEL");
     let given = env::var_os("EMBERFLOW_MODEL").filter(|p| !p.is_empty());
@@ -79,27 +90,216 @@ fn model() {
             path.display()
         )
     });
-    let dim = match emberflow_core::ModelView::parse(&bytes) {
-        Ok(view) => view.header().dim,
+    let meta = match check_model(&bytes) {
+        Ok(meta) => meta,
         Err(e) => {
             println!(
                 "cargo:warning={} is not a valid model file ({e}); the firmware will report it at \
                  start-up",
                 path.display()
             );
-            2
+            invalid_meta(&format!("{e:?}"))
         }
     };
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     fs::write(out.join("model.efm"), &bytes).expect("cannot write model.efm to OUT_DIR");
-    fs::write(
-        out.join("model_dim.rs"),
-        format!(
-            "/// The dimension of the compiled-in model (from its header).\n\
-             pub const D: usize = {dim};\n"
-        ),
+    fs::write(out.join("model_meta.rs"), meta).expect("cannot write model_meta.rs to OUT_DIR");
+}
+
+/// The whole check of the firmware's start-up, done here: the file (`ModelView::parse`) and
+/// the typed model the firmware builds for its dimension (`PaperModel::from_view`).
+fn check_model(bytes: &[u8]) -> Result<String, emberflow_core::Error> {
+    let view = emberflow_core::ModelView::parse(bytes)?;
+    let dim = view.header().dim;
+    emberflow_core::with_model_shape!(usize::from(dim), typed_check(&view)).unwrap_or(Err(
+        emberflow_core::Error::WrongDimension {
+            expected: 2,
+            found: dim,
+        },
+    ))?;
+    Ok(valid_meta(bytes, &view))
+}
+
+fn typed_check<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>(
+    view: &emberflow_core::ModelView<'_>,
+) -> Result<(), emberflow_core::Error> {
+    emberflow_core::model::PaperModel::<D, A, B, H, K>::from_view(view).map(|_| ())
+}
+
+/// `model_meta.rs` of a file the build rejected: the firmware reports `error` at start-up.
+fn invalid_meta(error: &str) -> String {
+    format!(
+        "/// The dimension the firmware is built for (the file is invalid: 2).\n\
+         pub const D: usize = 2;\n\
+         /// Why the build rejected the model file.\n\
+         pub const BUILD_ERROR: Option<&str> = Some({error:?});\n\
+         /// The weight encodings of the file's tensors.\n\
+         pub type Encodings = emberflow_core::model::EncodingSet<true, false, false>;\n\
+         /// The file's CRC-32 (none).\n\
+         pub const CRC: u32 = 0;\n\
+         /// Offset of the first tensor record (none).\n\
+         pub const TENSORS_AT: usize = 0;\n\
+         /// The file's header (none).\n\
+         pub static HEADER: Option<emberflow_core::model::Header<'static>> = None;\n"
     )
-    .expect("cannot write model_dim.rs to OUT_DIR");
+}
+
+/// `f32::from_bits(…)`: the exact value.
+fn f32_expr(x: f32) -> String {
+    format!("f32::from_bits({:#010x})", x.to_bits())
+}
+
+/// The offset range of `part` within `file`, as a constant slice of the compiled-in file.
+fn slice_expr(file: &[u8], part: &[u8]) -> String {
+    let start = part.as_ptr() as usize - file.as_ptr() as usize;
+    format!("part(&ALIGNED.bytes, {start}, {})", start + part.len())
+}
+
+fn f32s_expr(file: &[u8], list: &emberflow_core::model::F32s<'_>) -> String {
+    match list {
+        emberflow_core::model::F32s::Le(b) => format!("F32s::Le({})", slice_expr(file, b)),
+        emberflow_core::model::F32s::Native(_) => unreachable!("a decoded file borrows its lists"),
+    }
+}
+
+fn u16s_expr(file: &[u8], list: &emberflow_core::model::U16s<'_>) -> String {
+    match list {
+        emberflow_core::model::U16s::Le(b) => format!("U16s::Le({})", slice_expr(file, b)),
+        emberflow_core::model::U16s::Native(_) => unreachable!("a decoded file borrows its lists"),
+    }
+}
+
+fn bounded_expr<T: std::fmt::Debug>(items: &[T], unused: &str) -> String {
+    format!("Bounded::from_array({items:?}, {unused})")
+}
+
+/// `model_meta.rs` of a valid file: its dimension, encodings, CRC, where its tensors start
+/// and its header as a constant over the compiled-in bytes (so the firmware needs no header
+/// decoder: `ModelView::with_header`).
+fn valid_meta(file: &[u8], view: &emberflow_core::ModelView<'_>) -> String {
+    use emberflow_core::model::Encoding;
+    let h = view.header();
+    let mut enc = [false; 3];
+    for t in view.tensors().flatten() {
+        enc[match t.encoding {
+            Encoding::F32 => 0,
+            Encoding::I16 => 1,
+            Encoding::I8 => 2,
+        }] = true;
+    }
+    let net = |n: &emberflow_core::model::NetSpec| {
+        format!(
+            "NetSpec {{ input: {}, hidden: {}, output: {}, activation: ActivationKind::{:?} }}",
+            n.input,
+            bounded_expr(n.hidden.as_slice(), "0"),
+            n.output,
+            n.activation
+        )
+    };
+    let energy = h.energy.map_or("None".to_string(), |e| {
+        format!(
+            "Some(EnergySpec {{ net: {}, tilt_sigma: {} }})",
+            net(&e.net),
+            f32s_expr(file, &e.tilt_sigma)
+        )
+    });
+    let flow = h.flow.map_or("None".to_string(), |f| {
+        format!(
+            "Some(FlowSpec {{ blocks: {}, split: {}, hidden: {}, activation: ActivationKind::{:?}, \
+             masks: {}, scale_factors: {}, base_sigma: {} }})",
+            f.blocks,
+            f.split,
+            bounded_expr(f.hidden.as_slice(), "0"),
+            f.activation,
+            u16s_expr(file, &f.masks),
+            f32s_expr(file, &f.scale_factors),
+            f32s_expr(file, &f.base_sigma)
+        )
+    });
+    let s = &h.sampler;
+    let adaptation = s.adaptation.map_or("None".to_string(), |a| {
+        format!(
+            "Some(Adaptation {{ target: {}, factor: {}, tolerance: {}, smoothing: {}, max_step: {} }})",
+            f32_expr(a.target),
+            f32_expr(a.factor),
+            f32_expr(a.tolerance),
+            f32_expr(a.smoothing),
+            f32_expr(a.max_step)
+        )
+    });
+    let metrics: Vec<String> = h
+        .training
+        .metrics
+        .as_slice()
+        .iter()
+        .map(|(name, v)| format!("({name:?}, {})", f32_expr(*v)))
+        .collect();
+    let q = &h.quant;
+    let model_errors = q.model.map_or("None".to_string(), |m| {
+        format!(
+            "Some(ModelErrors {{ points: {}, energy_max_abs: {}, energy_rms: {}, \
+             log_density_max_abs: {}, log_density_rms: {} }})",
+            m.points,
+            f32_expr(m.energy_max_abs),
+            f32_expr(m.energy_rms),
+            f32_expr(m.log_density_max_abs),
+            f32_expr(m.log_density_rms)
+        )
+    });
+    format!(
+        "/// The dimension of the compiled-in model (from its header).\n\
+         pub const D: usize = {dim};\n\
+         /// Why the build rejected the model file (it did not).\n\
+         pub const BUILD_ERROR: Option<&str> = None;\n\
+         /// The weight encodings of the file's tensors (only their kernels are compiled in).\n\
+         pub type Encodings = emberflow_core::model::EncodingSet<{f32}, {i16}, {i8}>;\n\
+         /// The file's CRC-32.\n\
+         pub const CRC: u32 = {crc:#010x};\n\
+         /// Offset of the first tensor record.\n\
+         pub const TENSORS_AT: usize = {tensors_at};\n\
+         /// The file's header, as the build script decoded and checked it, its lists borrowed\n\
+         /// from the compiled-in file (a constant in flash: no code builds it).\n\
+         #[rustfmt::skip]\n\
+         pub static HEADER: Option<emberflow_core::model::Header<'static>> = {{\n    \
+             use emberflow_core::model::*;\n    \
+             use emberflow_core::{{ActivationKind, Adaptation, GlobalMove, ModelKind}};\n    \
+             Some(Header {{\n        \
+                 kind: ModelKind::{kind:?},\n        \
+                 dim: {dim},\n        \
+                 energy: {energy},\n        \
+                 flow: {flow},\n        \
+                 normalization: Normalization {{ shift: {shift}, scale: {scale} }},\n        \
+                 sampler: SamplerSpec {{ step_size: {step}, global: GlobalMove::{global:?}, \
+                 mala_steps: {mala_steps}, rounds: {rounds}, chains: {chains}, adaptation: {adaptation} }},\n        \
+                 training: Training {{ dataset: {dataset:?}, iterations: {iterations}, seed: {seed}, \
+                 metrics: Bounded::from_array([{metrics}], (\"\", 0.0)) }},\n        \
+                 quant: QuantStats {{ quantized_weights: {qw}, max_abs_error: {qmax}, rms_error: {qrms}, \
+                 max_error_over_scale: {qover}, model: {model_errors} }},\n    \
+             }})\n\
+         }};\n",
+        dim = h.dim,
+        f32 = enc[0],
+        i16 = enc[1],
+        i8 = enc[2],
+        crc = view.crc(),
+        tensors_at = view.tensors_at(),
+        kind = h.kind,
+        shift = f32s_expr(file, &h.normalization.shift),
+        scale = f32s_expr(file, &h.normalization.scale),
+        step = f32_expr(s.step_size),
+        global = s.global,
+        mala_steps = s.mala_steps,
+        rounds = s.rounds,
+        chains = s.chains,
+        dataset = h.training.dataset,
+        iterations = h.training.iterations,
+        seed = h.training.seed,
+        metrics = metrics.join(", "),
+        qw = q.quantized_weights,
+        qmax = f32_expr(q.max_abs_error),
+        qrms = f32_expr(q.rms_error),
+        qover = f32_expr(q.max_error_over_scale),
+    )
 }
 
 /// `x0,x1;x0,x1;…` as the same list of f32 bits, or `None` if a number does not parse.

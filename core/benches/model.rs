@@ -17,9 +17,29 @@ use emberflow_core::{
 };
 use std::hint::black_box;
 
-const F32: &[u8] = include_bytes!("../../models/four_modes_2d_f32.efm");
-const I16: &[u8] = include_bytes!("../../models/four_modes_2d_int16.efm");
-const I8: &[u8] = include_bytes!("../../models/four_modes_2d_int8.efm");
+/// A file at a 16-byte aligned address, as the firmware places it (the aligned kernels then
+/// apply; `include_bytes!` alone gives no alignment).
+#[repr(C)]
+struct Aligned<B: ?Sized> {
+    _align: [u128; 0],
+    bytes: B,
+}
+
+static F32_FILE: &Aligned<[u8]> = &Aligned {
+    _align: [],
+    bytes: *include_bytes!("../../models/four_modes_2d_f32.efm"),
+};
+static I16_FILE: &Aligned<[u8]> = &Aligned {
+    _align: [],
+    bytes: *include_bytes!("../../models/four_modes_2d_int16.efm"),
+};
+static I8_FILE: &Aligned<[u8]> = &Aligned {
+    _align: [],
+    bytes: *include_bytes!("../../models/four_modes_2d_int8.efm"),
+};
+static F32: &[u8] = &F32_FILE.bytes;
+static I16: &[u8] = &I16_FILE.bytes;
+static I8: &[u8] = &I8_FILE.bytes;
 
 /// The owned model of an f32 file (its tensors in canonical order fill `visit_mut`).
 fn owned(bytes: &[u8]) -> (Energy2d, Flow2d) {

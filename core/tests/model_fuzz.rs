@@ -1,8 +1,9 @@
-//! Bad input never panics: 120,000 random and mutated blobs through the decoder (and, when one
+//! Bad input never panics: 140,000 random and mutated blobs through the decoder (and, when one
 //! parses, through the typed decoders and an evaluation). Mutations are applied to valid files
 //! (the golden tiny models and the committed 2-D int8 model), both as they are — the CRC then
 //! catches them — and with the length and CRC fixed up afterwards, so that they reach the
-//! header and tensor checks. The cargo-fuzz target in `fuzz/` runs the same checks unbounded.
+//! header and tensor checks; and through `ModelView::with_header` with the unmutated header (the
+//! firmware's start-up path). The cargo-fuzz target in `fuzz/` runs the same checks unbounded.
 
 use emberflow_core::model::view::Mlp1View;
 use emberflow_core::model::{Model2d, ModelView, crc32};
@@ -10,8 +11,8 @@ use emberflow_core::{Energy, Flow, Relu, Tanh};
 use proptest::prelude::*;
 
 const SEEDS: [&[u8]; 3] = [
-    include_bytes!("data/tiny_v1_f32.efm"),
-    include_bytes!("data/tiny_v1_int8.efm"),
+    include_bytes!("data/tiny_v2_f32.efm"),
+    include_bytes!("data/tiny_v2_int8.efm"),
     include_bytes!("../../models/four_modes_2d_int8.efm"),
 ];
 
@@ -132,6 +133,38 @@ proptest! {
         }
         reseal(&mut blob);
         exercise(&blob);
+    }
+
+    /// The firmware's start-up path: the seed's header as checked ahead of time, the bytes
+    /// mutated (and resealed, so the CRC passes) and any tensor offset.
+    #[test]
+    fn mutated_tensors_with_a_trusted_header(
+        seed in 0usize..3,
+        muts in prop::collection::vec(mutation(), 1..4),
+        shift in 0usize..40,
+    ) {
+        let view = ModelView::parse(SEEDS[seed]).unwrap();
+        let mut blob = SEEDS[seed].to_vec();
+        for m in &muts {
+            apply(&mut blob, m);
+        }
+        reseal(&mut blob);
+        let at = (view.tensors_at() + shift).saturating_sub(20);
+        if let Ok(v) = ModelView::with_header(&blob, *view.header(), at) {
+            let _ = v.tensors().count();
+            if let Ok(e) = v.energy::<2, TinyNetView<'_>>() {
+                let mut g = [0.0; 2];
+                let _ = e.energy_and_grad(&[0.1, 0.2], &mut g);
+            }
+            if let Ok(f) = v.flow::<2, 1, 1, TinyCondView<'_>, TinyCondView<'_>, 1>() {
+                let _ = f.log_density(&[0.1, 0.2]);
+            }
+            if let Ok(m) = Model2d::from_view(&v) {
+                let mut g = [0.0; 2];
+                let _ = m.energy.energy_and_grad(&[0.1, -0.2], &mut g);
+                let _ = m.flow.log_density(&[0.1, -0.2]);
+            }
+        }
     }
 
     #[test]

@@ -1,15 +1,16 @@
 //! Format stability: the golden bytes of a tiny model, and one distinct error for every kind of
 //! malformed file.
 //!
-//! The golden files `core/tests/data/tiny_v1_{f32,int8}.efm` are written by this test from the
+//! The golden files `core/tests/data/tiny_v2_{f32,int8}.efm` are written by this test from the
 //! tiny model below when `EMBERFLOW_BLESS=1` is set (atomically: temporary file + rename).
 //! Without it the test only compares. A difference means the format changed: bump
 //! `FORMAT_VERSION` (the old files must then still load, or be rejected as "unsupported
-//! version") rather than re-blessing.
+//! version") rather than re-blessing. `tiny_v1_{f32,int8}.efm` are the same model in format
+//! version 1, which this version names as unsupported.
 
 use emberflow_core::model::view::Mlp1View;
 use emberflow_core::model::{
-    Bounded, Encoding, Export, F32s, FORMAT_VERSION, ModelView, Normalization, SamplerSpec,
+    ALIGN, Bounded, Encoding, Export, F32s, FORMAT_VERSION, ModelView, Normalization, SamplerSpec,
     Training, encode_energy, encode_energy_flow,
 };
 use emberflow_core::{
@@ -107,7 +108,7 @@ fn golden(encoding: Encoding) -> (PathBuf, Vec<u8>) {
     BLESS.call_once(|| {
         if std::env::var_os("EMBERFLOW_BLESS").is_some() {
             for enc in [Encoding::F32, Encoding::I8] {
-                let path = golden_path(&format!("tiny_v1_{}.efm", enc.name()));
+                let path = golden_path(&format!("tiny_v2_{}.efm", enc.name()));
                 let tmp = path.with_extension("efm.tmp");
                 std::fs::create_dir_all(path.parent().unwrap()).unwrap();
                 std::fs::write(&tmp, encode(enc)).unwrap();
@@ -115,7 +116,7 @@ fn golden(encoding: Encoding) -> (PathBuf, Vec<u8>) {
             }
         }
     });
-    let path = golden_path(&format!("tiny_v1_{}.efm", encoding.name()));
+    let path = golden_path(&format!("tiny_v2_{}.efm", encoding.name()));
     let bytes = std::fs::read(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (run with EMBERFLOW_BLESS=1)", path.display()));
     (path, bytes)
@@ -144,8 +145,8 @@ fn golden_bytes_are_stable() {
             "{} differs from what this build writes: the format changed (bump FORMAT_VERSION)",
             path.display()
         );
-        // magic "EFM\0", version 1 (u16 LE), then the body length (u32 LE)
-        assert_eq!(&bytes[..6], b"EFM\0\x01\x00");
+        // magic "EFM\0", version 2 (u16 LE), then the body length (u32 LE)
+        assert_eq!(&bytes[..6], b"EFM\0\x02\x00");
         assert_eq!(
             u32::from_le_bytes(bytes[6..10].try_into().unwrap()) as usize,
             bytes.len() - 14
@@ -154,47 +155,86 @@ fn golden_bytes_are_stable() {
 }
 
 #[test]
-fn golden_v1_loads_or_is_rejected_as_unsupported() {
+fn golden_v2_loads() {
     let (_, bytes) = golden(Encoding::F32);
-    match ModelView::parse(&bytes) {
-        Ok(view) => {
-            assert_eq!(view.version(), 1);
-            let h = view.header();
-            assert_eq!(h.kind, ModelKind::EnergyFlow);
-            assert_eq!(h.dim, 2);
-            assert_eq!(h.training.dataset, "tiny");
-            assert_eq!(h.training.metrics.as_slice(), &METRICS);
-            assert_eq!(h.sampler.global, GlobalMove::Isir { particles: 8 });
-            assert_eq!(h.normalization.scale.to_array::<2>(), Some([2.0, 0.25]));
-            assert_eq!(h.tensor_count(), 2 + 4 * 2);
-            // The f32 file reproduces the owned model bit for bit.
-            let (energy, flow) = tiny();
-            let e = view.energy::<2, TinyNetView<'_>>().unwrap();
-            let f = view
-                .flow::<2, 1, 1, TinyCondView<'_>, TinyCondView<'_>, 1>()
-                .unwrap();
-            for x in [[0.3f32, -0.7], [2.0, 1.0], [-1.5, 0.0]] {
-                assert_eq!(e.energy(&x).to_bits(), energy.energy(&x).to_bits());
-                assert_eq!(f.log_density(&x).to_bits(), flow.log_density(&x).to_bits());
+    let view = ModelView::parse(&bytes).unwrap();
+    assert_eq!(view.version(), 2);
+    let h = view.header();
+    assert_eq!(h.kind, ModelKind::EnergyFlow);
+    assert_eq!(h.dim, 2);
+    assert_eq!(h.training.dataset, "tiny");
+    assert_eq!(h.training.metrics.as_slice(), &METRICS);
+    assert_eq!(h.sampler.global, GlobalMove::Isir { particles: 8 });
+    assert_eq!(h.normalization.scale.to_array::<2>(), Some([2.0, 0.25]));
+    assert_eq!(h.tensor_count(), 2 + 4 * 2);
+    // The f32 file reproduces the owned model bit for bit.
+    let (energy, flow) = tiny();
+    let e = view.energy::<2, TinyNetView<'_>>().unwrap();
+    let f = view
+        .flow::<2, 1, 1, TinyCondView<'_>, TinyCondView<'_>, 1>()
+        .unwrap();
+    for x in [[0.3f32, -0.7], [2.0, 1.0], [-1.5, 0.0]] {
+        assert_eq!(e.energy(&x).to_bits(), energy.energy(&x).to_bits());
+        assert_eq!(f.log_density(&x).to_bits(), flow.log_density(&x).to_bits());
+    }
+}
+
+/// Every tensor's weights, scales and biases start at a multiple of `ALIGN` from the start of
+/// the file, in every encoding, and the padding is as short as it can be.
+#[test]
+fn tensor_data_is_aligned() {
+    for encoding in Encoding::ALL {
+        let bytes = encode(encoding);
+        let view = ModelView::parse(&bytes).unwrap();
+        let mut padding = 0;
+        let mut previous_end = None;
+        for t in view.tensors() {
+            let t = t.unwrap();
+            for part in [t.weights, t.scales, t.bias] {
+                assert_eq!(offset(&bytes, part) % ALIGN, 0, "{encoding} {}", t.slot);
             }
+            // rows, cols (< 128 here), the tag, the pad's length and the data's length (< 128)
+            let start = offset(&bytes, t.weights);
+            if let Some(end) = previous_end {
+                let pad = start - end - 5;
+                assert!(pad < ALIGN, "{encoding} {}: pad {pad}", t.slot);
+                padding += pad;
+            }
+            previous_end = Some(offset(&bytes, t.bias) + t.bias.len());
         }
-        Err(e) => assert_eq!(
+        assert!(padding > 0, "{encoding}: the tiny model needs some padding");
+    }
+}
+
+#[test]
+fn golden_v1_is_rejected_as_unsupported() {
+    for encoding in [Encoding::F32, Encoding::I8] {
+        let path = golden_path(&format!("tiny_v1_{}.efm", encoding.name()));
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(&bytes[..6], b"EFM\0\x01\x00");
+        let e = ModelView::parse(&bytes).unwrap_err();
+        assert_eq!(
             e,
             Error::UnsupportedVersion { found: 1 },
-            "a version-{FORMAT_VERSION} reader must load version 1 or name it unsupported"
-        ),
+            "a version-{FORMAT_VERSION} reader names version 1 as unsupported"
+        );
+        assert!(
+            e.to_string()
+                .contains("unsupported model-file version 1 (this build reads version 2)"),
+            "{e}"
+        );
     }
 }
 
 #[test]
 fn unknown_version_is_named() {
     let mut bytes = encode(Encoding::F32);
-    bytes[4..6].copy_from_slice(&2u16.to_le_bytes());
+    bytes[4..6].copy_from_slice(&3u16.to_le_bytes());
     reseal(&mut bytes);
     let e = ModelView::parse(&bytes).unwrap_err();
-    assert_eq!(e, Error::UnsupportedVersion { found: 2 });
+    assert_eq!(e, Error::UnsupportedVersion { found: 3 });
     assert!(
-        e.to_string().contains("unsupported model-file version 2"),
+        e.to_string().contains("unsupported model-file version 3"),
         "{e}"
     );
     // Even a file cut right after the version is reported by version.
@@ -330,16 +370,32 @@ fn header_errors() {
     check_edit(&good, value, None, &nan, Error::NonFiniteHeaderValue);
 }
 
+/// The pad length of tensor `t`'s record in `file`: the `k` for which rows, cols, the encoding
+/// tag, `k`, `k` zeros and the data length (one byte here) precede the data.
+fn pad_len(file: &[u8], t: &emberflow_core::model::TensorView<'_>) -> usize {
+    let data = offset(file, t.weights);
+    let [rows, cols] = t.slot.shape.map(|v| v as u8);
+    (0..ALIGN)
+        .find(|&k| {
+            let at = data - 5 - k;
+            file[at..at + 4] == [rows, cols, t.encoding.tag(), k as u8]
+                && file[at + 4..at + 4 + k].iter().all(|&b| b == 0)
+        })
+        .expect("a tensor record")
+}
+
 #[test]
 fn tensor_errors() {
     let good = encode(Encoding::I8);
     let view = ModelView::parse(&good).unwrap();
     let tensors: Vec<_> = view.tensors().map(Result::unwrap).collect();
     let t0 = offset(&good, tensors[0].weights);
-    // record: rows, cols, encoding, weights length, weights…
+    // record: rows, cols, encoding, pad length k, k zeros, data length, data (weights…)
+    let k = pad_len(&good, &tensors[0]);
+    let tag = t0 - 3 - k;
     check_edit(
         &good,
-        t0 - 2,
+        tag,
         Some(2),
         &[9],
         Error::UnknownEncoding {
@@ -347,22 +403,50 @@ fn tensor_errors() {
             found: 9,
         },
     );
+    check_edit(&good, tag, Some(2), &[1], Error::TensorLength { tensor: 0 });
     check_edit(
         &good,
-        t0 - 2,
-        Some(2),
-        &[1],
-        Error::TensorLength { tensor: 0 },
-    );
-    check_edit(
-        &good,
-        t0 - 4,
+        tag - 2,
         Some(3),
         &[4],
         Error::TensorShape {
             tensor: 0,
             expected: [3, 2],
             found: [4, 2],
+        },
+    );
+    // padding: a non-zero pad byte, a pad that misaligns the data, non-zero bytes between the
+    // int8 weights (3 × 2) and the scales
+    let malformed = Error::MalformedTensor { tensor: 0 };
+    assert_eq!(tensors[0].weights.len(), 6);
+    check_edit(&good, t0 + 6, Some(0), &[1], malformed);
+    let mut misaligned = good.clone();
+    misaligned[t0 - 2 - k] = (k + 1) as u8;
+    misaligned.insert(t0 - 1, 0);
+    reseal(&mut misaligned);
+    assert_eq!(ModelView::parse(&misaligned).unwrap_err(), malformed);
+    let mut long_pad = good.clone();
+    long_pad[t0 - 2 - k] = (k + ALIGN) as u8;
+    for _ in 0..ALIGN {
+        long_pad.insert(t0 - 1, 0);
+    }
+    reseal(&mut long_pad);
+    assert_eq!(ModelView::parse(&long_pad).unwrap_err(), malformed);
+    let pads: Vec<(usize, usize)> = tensors
+        .iter()
+        .filter_map(|t| {
+            let k = pad_len(&good, t);
+            (k > 0).then_some((offset(&good, t.weights) - 1 - k, t.slot.index))
+        })
+        .collect();
+    let &(pad_at, tensor) = pads.first().expect("some tensor has a pad");
+    check_edit(
+        &good,
+        pad_at,
+        Some(0),
+        &[7],
+        Error::MalformedTensor {
+            tensor: tensor as u16,
         },
     );
     check_edit(
@@ -505,4 +589,71 @@ fn encoder_errors() {
         encode_energy_flow(&energy, &flow, &bad, &mut buf).unwrap_err(),
         Error::InvalidShape
     );
+}
+
+/// `ModelView::with_header` (the firmware's start-up path: the header decoded and checked at
+/// build time) gives the same model as `parse`, still checks the envelope and the CRC, and never
+/// panics, whatever the bytes and the offset.
+#[test]
+fn with_header_matches_parse_and_checks_the_envelope() {
+    for encoding in Encoding::ALL {
+        let bytes = encode(encoding);
+        let view = ModelView::parse(&bytes).unwrap();
+        let again = ModelView::with_header(&bytes, *view.header(), view.tensors_at()).unwrap();
+        assert_eq!(again, view, "{encoding}");
+        let tensors: Vec<_> = again.tensors().map(Result::unwrap).collect();
+        assert_eq!(
+            tensors,
+            view.tensors().map(Result::unwrap).collect::<Vec<_>>()
+        );
+        // a corrupted copy is caught by the CRC
+        let mut flipped = bytes.clone();
+        flipped[view.tensors_at() + 7] ^= 0x04;
+        assert!(matches!(
+            ModelView::with_header(&flipped, *view.header(), view.tensors_at()),
+            Err(Error::ChecksumMismatch { .. })
+        ));
+        // an offset outside the body, or one that is not a record, gives an error
+        for at in [0, 9, bytes.len(), usize::MAX] {
+            assert_eq!(
+                ModelView::with_header(&bytes, *view.header(), at).unwrap_err(),
+                Error::MalformedHeader,
+                "{encoding} at {at}"
+            );
+        }
+        for at in [10, 11, view.tensors_at() + 1, bytes.len() - 5] {
+            let shifted = ModelView::with_header(&bytes, *view.header(), at).unwrap();
+            let e = shifted.energy::<2, TinyNetView<'_>>();
+            let f = shifted.flow::<2, 1, 1, TinyCondView<'_>, TinyCondView<'_>, 1>();
+            assert!(e.is_err() && f.is_err(), "{encoding} at {at}");
+        }
+    }
+}
+
+/// A view that accepts only some encodings names the others as unknown.
+#[test]
+fn encoding_sets_reject_other_encodings() {
+    use emberflow_core::model::EncodingSet;
+    type Int8Only<'a> = Mlp1View<'a, 2, 3, 1, Tanh, EncodingSet<false, false, true>>;
+    let f32_file = encode(Encoding::F32);
+    let view = ModelView::parse(&f32_file).unwrap();
+    assert_eq!(
+        view.energy::<2, Int8Only<'_>>().unwrap_err(),
+        Error::UnknownEncoding {
+            tensor: 0,
+            found: Encoding::F32.tag()
+        }
+    );
+    let int8_file = encode(Encoding::I8);
+    let view = ModelView::parse(&int8_file).unwrap();
+    let only = view.energy::<2, Int8Only<'_>>().unwrap();
+    let any = view.energy::<2, TinyNetView<'_>>().unwrap();
+    for x in [[0.3f32, -0.7], [2.0, 1.0]] {
+        let (mut g1, mut g2) = ([0.0; 2], [0.0; 2]);
+        assert_eq!(
+            only.energy_and_grad(&x, &mut g1).to_bits(),
+            any.energy_and_grad(&x, &mut g2).to_bits()
+        );
+        assert_eq!(g1, g2);
+    }
 }

@@ -17,12 +17,13 @@
 //! | `EMBERFLOW_STEP_SIZE` | initial MALA step size η | the model's |
 //! | `EMBERFLOW_ADAPT` | warm-up adaptation: `off`, `on` (the model's rule, else target 0.75), `optimal` (0.574) or a target in (0, 1) | the model's |
 //!
-//! The sampling protocol these drive is [`crate::protocol`]. Values are checked at start-up,
-//! so a bad one stops the program with a clear error and [`crate::EXIT_CONFIG`] instead of
-//! failing the build.
+//! The sampling protocol these drive is [`crate::protocol`]. [`RawConfig::sample`] is a
+//! `const fn`: the program evaluates it when it is compiled (`const`), so no parsing code
+//! reaches the MCU's flash, and reports a bad value at start-up — a clear error and
+//! [`crate::EXIT_CONFIG`] instead of a failed build. Surrounding ASCII white space is ignored.
 
 use crate::protocol::{Adapt, Overrides, Run};
-use emberflow_core::GlobalMove;
+use emberflow_core::{Adaptation, GlobalMove};
 
 /// The raw strings, as captured by [`build_config!`](crate::build_config).
 #[derive(Clone, Copy, Debug, Default)]
@@ -102,11 +103,57 @@ impl defmt::Format for ConfigError {
 pub struct SampleConfig {
     /// Seed, chains, samples, warm-up.
     pub run: Run,
-    /// What replaces the model's sampler settings.
-    pub overrides: Overrides,
+    /// `EMBERFLOW_GLOBAL`.
+    pub global: Option<GlobalMove>,
+    /// `EMBERFLOW_MALA_STEPS`.
+    pub mala_steps: Option<u16>,
+    /// `EMBERFLOW_ROUNDS`.
+    pub rounds: Option<u16>,
+    /// `EMBERFLOW_STEP_SIZE`.
+    pub step_size: Option<f32>,
+    /// `EMBERFLOW_ADAPT`.
+    pub adapt: Option<AdaptSetting>,
 }
 
-fn err(var: &'static str, value: &'static str, expected: &'static str) -> ConfigError {
+/// A value of `EMBERFLOW_ADAPT`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AdaptSetting {
+    /// `off` (or `none`).
+    Off,
+    /// `on` (or `default`).
+    On,
+    /// `optimal`: the target acceptance of [`Adaptation::optimal_mala`].
+    Optimal,
+    /// A target acceptance in (0, 1).
+    Target(f32),
+}
+
+impl AdaptSetting {
+    /// The protocol's setting.
+    pub fn adapt(self) -> Adapt {
+        match self {
+            AdaptSetting::Off => Adapt::Off,
+            AdaptSetting::On => Adapt::On,
+            AdaptSetting::Optimal => Adapt::Target(Adaptation::optimal_mala().target),
+            AdaptSetting::Target(t) => Adapt::Target(t),
+        }
+    }
+}
+
+impl SampleConfig {
+    /// What replaces the model's sampler settings.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            global: self.global,
+            mala_steps: self.mala_steps,
+            rounds: self.rounds,
+            step_size: self.step_size,
+            adapt: self.adapt.map(AdaptSetting::adapt),
+        }
+    }
+}
+
+const fn err(var: &'static str, value: &'static str, expected: &'static str) -> ConfigError {
     ConfigError {
         var,
         value,
@@ -114,107 +161,209 @@ fn err(var: &'static str, value: &'static str, expected: &'static str) -> Config
     }
 }
 
-fn int<T: core::str::FromStr>(
+/// `s` without surrounding ASCII white space.
+const fn trimmed(s: &str) -> &[u8] {
+    s.as_bytes().trim_ascii()
+}
+
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// A decimal integer at most `max` (an optional `+`, then digits).
+const fn decimal(b: &[u8], max: u64) -> Option<u64> {
+    let digits = match b {
+        [b'+', rest @ ..] => rest,
+        _ => b,
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    let mut i = 0;
+    while i < digits.len() {
+        let d = digits[i];
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        v = match v.checked_mul(10) {
+            Some(v) => match v.checked_add((d - b'0') as u64) {
+                Some(v) => v,
+                None => return None,
+            },
+            None => return None,
+        };
+        i += 1;
+    }
+    if v > max { None } else { Some(v) }
+}
+
+/// The integer variable `var` (at most `max`), or `default` when it is not set.
+const fn int(
     var: &'static str,
     raw: Option<&'static str>,
-    default: T,
+    default: u64,
+    max: u64,
     expected: &'static str,
-) -> Result<T, ConfigError> {
+) -> Result<u64, ConfigError> {
     match raw {
         None => Ok(default),
-        Some(s) => s.trim().parse().map_err(|_| err(var, s, expected)),
+        Some(s) => match decimal(trimmed(s), max) {
+            Some(v) => Ok(v),
+            None => Err(err(var, s, expected)),
+        },
     }
 }
 
-fn nonzero<T: Default + PartialEq>(
+/// The integer variable `var` (at most `max`), if it is set.
+const fn optional(
     var: &'static str,
-    value: T,
     raw: Option<&'static str>,
+    max: u64,
     expected: &'static str,
-) -> Result<T, ConfigError> {
-    if value == T::default() {
-        Err(err(var, raw.unwrap_or(""), expected))
-    } else {
-        Ok(value)
+) -> Result<Option<u64>, ConfigError> {
+    match raw {
+        None => Ok(None),
+        Some(s) => match decimal(trimmed(s), max) {
+            Some(v) => Ok(Some(v)),
+            None => Err(err(var, s, expected)),
+        },
     }
 }
 
 /// Parse `none`, `imh`, `isir` or `isir:N` (N ≥ 2).
-pub fn parse_global(s: &'static str) -> Result<GlobalMove, ConfigError> {
+pub const fn parse_global(s: &'static str) -> Result<GlobalMove, ConfigError> {
     const EXPECTED: &str = "`none`, `imh`, `isir` or `isir:N` with 2 <= N <= 65535";
-    let t = s.trim();
-    match t {
-        "none" => Ok(GlobalMove::None),
-        "imh" => Ok(GlobalMove::Imh),
-        "isir" => Ok(GlobalMove::Isir { particles: 64 }),
-        _ => match t.strip_prefix("isir:").map(|n| n.parse::<u16>()) {
-            Some(Ok(particles)) if particles >= 2 => Ok(GlobalMove::Isir { particles }),
+    let t = trimmed(s);
+    if same(t, b"none") {
+        Ok(GlobalMove::None)
+    } else if same(t, b"imh") {
+        Ok(GlobalMove::Imh)
+    } else if same(t, b"isir") {
+        Ok(GlobalMove::Isir { particles: 64 })
+    } else {
+        match t {
+            [b'i', b's', b'i', b'r', b':', n @ ..] => match decimal(n, u16::MAX as u64) {
+                Some(particles) if particles >= 2 => Ok(GlobalMove::Isir {
+                    particles: particles as u16,
+                }),
+                _ => Err(err("EMBERFLOW_GLOBAL", s, EXPECTED)),
+            },
             _ => Err(err("EMBERFLOW_GLOBAL", s, EXPECTED)),
-        },
+        }
     }
 }
 
 /// An f32 from the bits `build.rs` derived from a decimal value (no float parsing here).
-pub fn float_bits(bits: Option<&'static str>) -> Option<f32> {
-    bits.and_then(|b| b.parse::<u32>().ok()).map(f32::from_bits)
-}
-
-/// Parse `off`, `on`, `optimal` or a target acceptance in (0, 1) (given as its f32 `bits`).
-pub fn parse_adapt(s: &'static str, bits: Option<&'static str>) -> Result<Adapt, ConfigError> {
-    const EXPECTED: &str = "`off`, `on`, `optimal` or a target acceptance in (0, 1)";
-    match s.trim() {
-        "off" | "none" => Ok(Adapt::Off),
-        "on" | "default" => Ok(Adapt::On),
-        "optimal" => Ok(Adapt::Target(
-            emberflow_core::Adaptation::optimal_mala().target,
-        )),
-        _ => match float_bits(bits) {
-            Some(target) if target > 0.0 && target < 1.0 => Ok(Adapt::Target(target)),
-            _ => Err(err("EMBERFLOW_ADAPT", s, EXPECTED)),
+pub const fn float_bits(bits: Option<&'static str>) -> Option<f32> {
+    match bits {
+        Some(b) => match decimal(trimmed(b), u32::MAX as u64) {
+            Some(v) => Some(f32::from_bits(v as u32)),
+            None => None,
         },
+        None => None,
     }
 }
 
-fn optional<T: core::str::FromStr>(
-    var: &'static str,
-    raw: Option<&'static str>,
-    expected: &'static str,
-) -> Result<Option<T>, ConfigError> {
-    raw.map(|s| s.trim().parse().map_err(|_| err(var, s, expected)))
-        .transpose()
+/// Parse `off`, `on`, `optimal` or a target acceptance in (0, 1) (given as its f32 `bits`).
+pub const fn parse_adapt(
+    s: &'static str,
+    bits: Option<&'static str>,
+) -> Result<AdaptSetting, ConfigError> {
+    const EXPECTED: &str = "`off`, `on`, `optimal` or a target acceptance in (0, 1)";
+    let t = trimmed(s);
+    if same(t, b"off") || same(t, b"none") {
+        Ok(AdaptSetting::Off)
+    } else if same(t, b"on") || same(t, b"default") {
+        Ok(AdaptSetting::On)
+    } else if same(t, b"optimal") {
+        Ok(AdaptSetting::Optimal)
+    } else {
+        match float_bits(bits) {
+            Some(target) if target > 0.0 && target < 1.0 => Ok(AdaptSetting::Target(target)),
+            _ => Err(err("EMBERFLOW_ADAPT", s, EXPECTED)),
+        }
+    }
+}
+
+/// `Ok(v)` of a `Result` in a `const fn` (where `?` is not available).
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => return Err(e),
+        }
+    };
 }
 
 impl RawConfig {
-    /// Check and convert every variable (defaults in the [module table](self)).
-    pub fn sample(&self) -> Result<SampleConfig, ConfigError> {
-        let seed = int("EMBERFLOW_SEED", self.seed, 0u64, "an integer in 0..2^64")?;
+    /// Check and convert every variable (defaults in the [module table](self)). A `const fn`,
+    /// so a program evaluates it at compile time.
+    pub const fn sample(&self) -> Result<SampleConfig, ConfigError> {
+        const U64: &str = "an integer in 0..2^64";
+        let seed = tri!(int("EMBERFLOW_SEED", self.seed, 0, u64::MAX, U64));
         const CHAINS: &str = "an integer in 1..=65535";
-        let chains = int("EMBERFLOW_CHAINS", self.chains, 4u16, CHAINS)?;
-        let chains = nonzero("EMBERFLOW_CHAINS", chains, self.chains, CHAINS)?;
+        let chains = tri!(int(
+            "EMBERFLOW_CHAINS",
+            self.chains,
+            4,
+            u16::MAX as u64,
+            CHAINS
+        ));
+        if chains == 0 {
+            return Err(err("EMBERFLOW_CHAINS", unwrap_str(self.chains), CHAINS));
+        }
         const N: &str = "an integer in 1..2^32";
-        let n = int("EMBERFLOW_N", self.n, 100u32, N)?;
-        let n = nonzero("EMBERFLOW_N", n, self.n, N)?;
-        let warmup = int(
+        let n = tri!(int("EMBERFLOW_N", self.n, 100, u32::MAX as u64, N));
+        if n == 0 {
+            return Err(err("EMBERFLOW_N", unwrap_str(self.n), N));
+        }
+        const WARMUP: &str = "an integer in 0..2^32";
+        let warmup = tri!(int(
             "EMBERFLOW_WARMUP",
             self.warmup,
-            20u32,
-            "an integer in 0..2^32",
-        )?;
-        let global = self.global.map(parse_global).transpose()?;
-        let mala_steps = optional(
+            20,
+            u32::MAX as u64,
+            WARMUP
+        ));
+        let global = match self.global {
+            Some(s) => Some(tri!(parse_global(s))),
+            None => None,
+        };
+        const STEPS: &str = "an integer in 0..=65535";
+        let mala_steps = tri!(optional(
             "EMBERFLOW_MALA_STEPS",
             self.mala_steps,
-            "an integer in 0..=65535",
-        )?;
+            u16::MAX as u64,
+            STEPS
+        ));
         const ROUNDS: &str = "an integer in 1..=65535";
-        let rounds = optional("EMBERFLOW_ROUNDS", self.rounds, ROUNDS)?;
-        if rounds == Some(0) {
-            return Err(err("EMBERFLOW_ROUNDS", self.rounds.unwrap_or(""), ROUNDS));
+        let rounds = tri!(optional(
+            "EMBERFLOW_ROUNDS",
+            self.rounds,
+            u16::MAX as u64,
+            ROUNDS
+        ));
+        if let Some(0) = rounds {
+            return Err(err("EMBERFLOW_ROUNDS", unwrap_str(self.rounds), ROUNDS));
         }
-        if global == Some(GlobalMove::None) && mala_steps == Some(0) {
+        if matches!(global, Some(GlobalMove::None)) && matches!(mala_steps, Some(0)) {
             return Err(err(
                 "EMBERFLOW_MALA_STEPS",
-                self.mala_steps.unwrap_or("0"),
+                match self.mala_steps {
+                    Some(s) => s,
+                    None => "0",
+                },
                 "at least 1 MALA step when EMBERFLOW_GLOBAL=none",
             ));
         }
@@ -226,24 +375,36 @@ impl RawConfig {
                 _ => return Err(err("EMBERFLOW_STEP_SIZE", raw, STEP)),
             },
         };
-        let adapt = self
-            .adapt
-            .map(|s| parse_adapt(s, self.adapt_bits))
-            .transpose()?;
+        let adapt = match self.adapt {
+            Some(s) => Some(tri!(parse_adapt(s, self.adapt_bits))),
+            None => None,
+        };
         Ok(SampleConfig {
             run: Run {
                 seed,
-                chains,
-                n,
-                warmup,
+                chains: chains as u16,
+                n: n as u32,
+                warmup: warmup as u32,
             },
-            overrides: Overrides {
-                global,
-                mala_steps,
-                rounds,
-                step_size,
-                adapt,
+            global,
+            mala_steps: match mala_steps {
+                Some(k) => Some(k as u16),
+                None => None,
             },
+            rounds: match rounds {
+                Some(r) => Some(r as u16),
+                None => None,
+            },
+            step_size,
+            adapt,
         })
+    }
+}
+
+/// The value of a variable that is set (`""` otherwise).
+const fn unwrap_str(raw: Option<&'static str>) -> &'static str {
+    match raw {
+        Some(s) => s,
+        None => "",
     }
 }

@@ -36,6 +36,30 @@ pub mod protocol;
 pub mod stack;
 pub mod wire;
 
+/// Device interrupts of the board (external interrupts of its NVIC).
+#[cfg(feature = "board-mps2-an386")]
+const DEVICE_INTERRUPTS: usize = 32;
+/// Device interrupts of the board (external interrupts of its NVIC).
+#[cfg(feature = "board-stm32f4")]
+const DEVICE_INTERRUPTS: usize = 82;
+/// Device interrupts of the board (external interrupts of its NVIC).
+#[cfg(feature = "board-nrf52840")]
+const DEVICE_INTERRUPTS: usize = 48;
+
+unsafe extern "C" {
+    /// cortex-m-rt's default exception handler.
+    fn DefaultHandler();
+}
+
+/// The device-interrupt part of the vector table (cortex-m-rt's `device` feature): one entry per
+/// interrupt of the board, each to the default handler (the firmware enables none), instead of
+/// the 240 entries cortex-m-rt reserves when it does not know the device (832 bytes of flash
+/// saved on the mps2-an386).
+#[unsafe(link_section = ".vector_table.interrupts")]
+#[unsafe(no_mangle)]
+pub static __INTERRUPTS: [unsafe extern "C" fn(); DEVICE_INTERRUPTS] =
+    [DefaultHandler; DEVICE_INTERRUPTS];
+
 /// The program finished normally.
 pub const EXIT_OK: i32 = 0;
 /// The build-time configuration or the model was rejected at start-up.

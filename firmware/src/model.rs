@@ -1,25 +1,57 @@
-//! The compiled-in model file, decoded in place.
+//! The compiled-in model file, read in place.
 //!
 //! `build.rs` copies the file named by `EMBERFLOW_MODEL` at build time (default: the committed
 //! `models/four_modes_2d_f32.efm`) to `$OUT_DIR/model.efm`; [`BYTES`] is that file, placed in
-//! flash by `include_bytes!`. [`load`] checks it once at start-up (`ModelView::parse`: envelope,
-//! CRC, header, every tensor; then the typed views, as `PaperModel::decode` does) and returns a
-//! [`Model`] whose weight views borrow [`BYTES`]: the weights stay in flash and are never
-//! copied to RAM. The decoder reads every number with `from_le_bytes`, so the blob needs no
-//! alignment (`include_bytes!` gives 1).
+//! flash by `include_bytes!` at a 16-byte aligned address, so the kernels read the f32 and
+//! int16 weights (4-byte aligned within the file, format version 2) as `&[f32]` / `&[i16]`
+//! with one load each.
 //!
-//! The program is built for the model's dimension [`D`] (read from the file's header by
-//! `build.rs`) and the flow shape emberflow uses there (`emberflow_core::models::flow_shape`).
+//! The build script also checks the file completely, as `PaperModel::decode` would (envelope,
+//! CRC, header, every tensor's shape and values, the typed model for its dimension), and
+//! writes what the firmware needs into `$OUT_DIR/model_meta.rs`: the dimension [`D`], the set
+//! of weight encodings [`Encodings`] (only their kernels are compiled in), the CRC-32, where
+//! the tensors start, and the header as a constant over [`BYTES`]. At start-up [`load`] checks
+//! the envelope and the CRC again (`ModelView::with_header`: a corrupted copy in flash is
+//! reported) and builds the typed views; the header decoder and the validation stay out of
+//! flash. A file the build rejected is reported at start-up with the build's error. The
+//! weights are never copied to RAM.
+//!
+//! The program is built for the model's dimension [`D`] and the flow shape emberflow uses
+//! there (`emberflow_core::models::flow_shape`).
 
 use crate::{EXIT_CONFIG, exit};
 use emberflow_core::model::{ModelView, PaperEnergyView, PaperFlowView, PaperModel};
 use emberflow_core::models::flow_shape;
 use emberflow_core::{Error, ModelKind};
 
-include!(concat!(env!("OUT_DIR"), "/model_dim.rs"));
+include!(concat!(env!("OUT_DIR"), "/model_meta.rs"));
+
+/// Bytes placed at an address aligned like `A` (a zero-length array of `A` sets the alignment
+/// of the `repr(C)` struct without taking space).
+#[repr(C)]
+struct AlignedAs<A, B: ?Sized> {
+    _align: [A; 0],
+    bytes: B,
+}
+
+/// The model file at a 16-byte aligned address, so that its tensors, aligned to 4 bytes from
+/// the start of the file (format version 2), are aligned in memory too.
+static ALIGNED: AlignedAs<u128, [u8; LEN]> = AlignedAs {
+    _align: [],
+    bytes: *include_bytes!(concat!(env!("OUT_DIR"), "/model.efm")),
+};
+
+/// Bytes in the model file.
+const LEN: usize = include_bytes!(concat!(env!("OUT_DIR"), "/model.efm")).len();
+
+/// `bytes[start..end]`, in a constant (the generated [`HEADER`] borrows its lists from the file).
+#[allow(dead_code)] // unused when the build rejected the file (then there is no header)
+const fn part(bytes: &'static [u8], start: usize, end: usize) -> &'static [u8] {
+    bytes.split_at(end).0.split_at(start).1
+}
 
 /// The model file, in flash.
-pub static BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/model.efm"));
+pub static BYTES: &[u8] = &ALIGNED.bytes;
 
 const SHAPE: (usize, usize) = match flow_shape(D) {
     Some(shape) => shape,
@@ -34,8 +66,9 @@ pub const H: usize = SHAPE.0;
 /// Flow blocks.
 pub const K: usize = SHAPE.1;
 
-/// The decoded model: the tilted energy and the flow over [`BYTES`].
-pub type Model = PaperModel<'static, D, A, B, H, K>;
+/// The decoded model: the tilted energy and the flow over [`BYTES`], with the kernels of the
+/// file's encodings only.
+pub type Model = PaperModel<'static, D, A, B, H, K, Encodings>;
 
 /// Check and decode [`BYTES`]: the model and the file's CRC-32. An invalid file is logged
 /// (`invalid model file …`) and ends the program with [`EXIT_CONFIG`].
@@ -45,6 +78,14 @@ pub type Model = PaperModel<'static, D, A, B, H, K>;
 /// and are gone when sampling starts; the model itself (the slices into [`BYTES`], about
 /// 1.5 KiB for the 2-D model) is the only thing that stays.
 pub fn load() -> (Model, u32) {
+    if let Some(error) = BUILD_ERROR {
+        defmt::error!(
+            "invalid model file ({=usize} bytes compiled in from EMBERFLOW_MODEL): {=str}",
+            BYTES.len(),
+            error
+        );
+        exit(EXIT_CONFIG)
+    }
     let view = or_invalid(parse());
     let model = Model {
         header: *view.header(),
@@ -67,9 +108,18 @@ pub fn load() -> (Model, u32) {
     (model, view.crc())
 }
 
+/// The envelope and the CRC, with the header the build script decoded; the CRC must be the
+/// one the build script saw, so that header describes these bytes.
 #[inline(never)]
 fn parse() -> Result<ModelView<'static>, Error> {
-    let view = ModelView::parse(BYTES)?;
+    let header = HEADER.ok_or(Error::Truncated)?;
+    let view = ModelView::with_header(BYTES, header, TENSORS_AT)?;
+    if view.crc() != CRC {
+        return Err(Error::ChecksumMismatch {
+            stored: view.crc(),
+            computed: CRC,
+        });
+    }
     if view.header().kind != ModelKind::EnergyFlow {
         return Err(Error::WrongModelKind {
             expected: ModelKind::EnergyFlow,
@@ -80,12 +130,14 @@ fn parse() -> Result<ModelView<'static>, Error> {
 }
 
 #[inline(never)]
-fn energy(view: &ModelView<'static>) -> Result<PaperEnergyView<'static, D>, Error> {
+fn energy(view: &ModelView<'static>) -> Result<PaperEnergyView<'static, D, Encodings>, Error> {
     view.energy()
 }
 
 #[inline(never)]
-fn flow(view: &ModelView<'static>) -> Result<PaperFlowView<'static, D, A, B, H, K>, Error> {
+fn flow(
+    view: &ModelView<'static>,
+) -> Result<PaperFlowView<'static, D, A, B, H, K, Encodings>, Error> {
     view.flow()
 }
 

@@ -26,7 +26,7 @@
 //! density over data units, `−ln p(y) = U(x) + ln Z + Σ_j ln scale_j`: the last term is the
 //! log-Jacobian of the normalisation, the same for every point.
 
-use emberflow_core::model::{PaperModel, SamplerSpec};
+use emberflow_core::model::{Encodings, PaperModel, SamplerSpec};
 use emberflow_core::{
     Adaptation, Energy, Error, Flow, FlowMc, FlowMcConfig, GlobalMove, Schedule, StepStats,
     Xoshiro128PlusPlus,
@@ -167,9 +167,10 @@ pub fn run<
     const B: usize,
     const H: usize,
     const K: usize,
+    E: Encodings,
     O: Observer<D>,
 >(
-    model: &PaperModel<'_, D, A, B, H, K>,
+    model: &PaperModel<'_, D, A, B, H, K, E>,
     protocol: &Protocol,
     observer: &mut O,
 ) -> Result<(), Error> {
@@ -215,8 +216,15 @@ pub fn run<
 
 /// `U(from_data(y))`: the unnormalised `−ln π` of the point `y` given in data units (see the
 /// [module documentation](self) for the normalisation's log-Jacobian).
-pub fn score<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>(
-    model: &PaperModel<'_, D, A, B, H, K>,
+pub fn score<
+    const D: usize,
+    const A: usize,
+    const B: usize,
+    const H: usize,
+    const K: usize,
+    E: Encodings,
+>(
+    model: &PaperModel<'_, D, A, B, H, K, E>,
     y: &[f32; D],
 ) -> f32 {
     let mut x = *y;

@@ -24,6 +24,9 @@ fn exercise(bytes: &[u8]) {
         return;
     };
     let _ = view.tensors().count();
+    // the firmware's start-up path (header checked ahead of time) gives the same model
+    let again = ModelView::with_header(bytes, *view.header(), view.tensors_at());
+    assert_eq!(again.as_ref(), Ok(&view));
     let h = view.header();
     let _ = (h.tensor_count(), h.energy_params(), h.flow_params());
     if let Ok(e) = view.energy::<2, TinyNetView<'_>>() {

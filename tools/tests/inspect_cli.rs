@@ -34,7 +34,7 @@ fn inspects_committed_models() {
         let text = String::from_utf8(out.stdout).unwrap();
         let size = std::fs::metadata(&path).unwrap().len();
         for needle in [
-            "version 1".to_string(),
+            "version 2".to_string(),
             format!("size       {size} bytes"),
             "CRC-32 0x".to_string(),
             "kind       energy+flow".to_string(),
@@ -82,9 +82,9 @@ fn rejects_bad_files_with_a_message() {
     check_bad(&good[..good.len() - 1], "truncated");
     check_bad(&[], "empty");
     check_bad(b"hello, world", "bad magic");
-    let mut v2 = good.clone();
-    v2[4] = 2;
-    check_bad(&v2, "unsupported model-file version 2");
+    let mut v3 = good.clone();
+    v3[4] = 3;
+    check_bad(&v3, "unsupported model-file version 3");
     let mut long = good;
     long.extend_from_slice(b"junk");
     check_bad(&long, "after the end of the model");

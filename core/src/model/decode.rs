@@ -6,8 +6,8 @@ use super::header::{FlowSpec, Header, ModelKind, TensorSlot};
 use super::lists::U16s;
 use super::quant::Encoding;
 use super::view::{FromLayers, LayerCursor};
-use super::wire::{HeaderWire, TensorWire};
-use super::{CRC_LEN, FORMAT_VERSION, MAGIC, PREAMBLE_LEN};
+use super::wire::{DataLayout, HeaderWire, TensorWire};
+use super::{ALIGN, CRC_LEN, FORMAT_VERSION, MAGIC, PREAMBLE_LEN};
 use crate::energy::{MlpEnergy, Tilted};
 use crate::error::Error;
 use crate::flow::{AffineCoupling, CouplingBlock, RealNvp};
@@ -73,6 +73,9 @@ pub struct TensorView<'a> {
     pub scales: &'a [u8],
     /// `rows` f32 biases.
     pub bias: &'a [u8],
+    /// The record's whole data: `weights`, zeros up to a multiple of [`super::ALIGN`] bytes,
+    /// `scales`, `bias` (what a [`super::DenseView`] keeps).
+    pub data: &'a [u8],
 }
 
 impl TensorView<'_> {
@@ -129,6 +132,8 @@ impl TensorView<'_> {
 pub struct Tensors<'a> {
     header: Header<'a>,
     rest: &'a [u8],
+    /// Offset of `rest` from the start of the file.
+    at: usize,
     index: usize,
     count: usize,
 }
@@ -147,16 +152,14 @@ impl<'a> Tensors<'a> {
     fn read(&mut self) -> Result<TensorView<'a>, Error> {
         let index = self.index;
         let tensor = index as u16;
-        let (w, rest) = postcard::take_from_bytes::<TensorWire<'a>>(self.rest)
-            .map_err(|_| Error::MalformedTensor { tensor })?;
+        let malformed = Error::MalformedTensor { tensor };
+        let (w, rest) =
+            postcard::take_from_bytes::<TensorWire<'a>>(self.rest).map_err(|_| malformed)?;
         let encoding = Encoding::from_tag(w.encoding).ok_or(Error::UnknownEncoding {
             tensor,
             found: w.encoding,
         })?;
-        let slot = self
-            .header
-            .tensor_slot(index)
-            .ok_or(Error::MalformedTensor { tensor })?;
+        let slot = self.header.tensor_slot(index).ok_or(malformed)?;
         let found = [w.rows, w.cols];
         if found != slot.shape {
             return Err(Error::TensorShape {
@@ -165,22 +168,33 @@ impl<'a> Tensors<'a> {
                 found,
             });
         }
-        // u64: a 32-bit usize could wrap for the largest shapes
-        let (rows, cols) = (u64::from(w.rows), u64::from(w.cols));
-        let scales = if encoding.is_quantized() { 4 * rows } else { 0 };
-        if w.weights.len() as u64 != rows * cols * encoding.bytes_per_weight() as u64
-            || w.scales.len() as u64 != scales
-            || w.bias.len() as u64 != 4 * rows
-        {
+        // The data ends the record, so its offset in the file follows from the bytes read; the
+        // pad must be fewer than ALIGN zeros that put it at a multiple of ALIGN.
+        let consumed = self.rest.len() - rest.len();
+        let data_at = self.at + consumed - w.data.len();
+        if !data_at.is_multiple_of(ALIGN) || w.pad.len() >= ALIGN || w.pad.iter().any(|&b| b != 0) {
+            return Err(malformed);
+        }
+        let layout =
+            DataLayout::new(w.rows, w.cols, encoding).ok_or(Error::TensorLength { tensor })?;
+        if w.data.len() != layout.len {
             return Err(Error::TensorLength { tensor });
         }
+        let (weights, rest_data) = w.data.split_at(layout.weights);
+        let (zeros, rest_data) = rest_data.split_at(layout.scales - layout.weights);
+        let (scales, bias) = rest_data.split_at(layout.bias - layout.scales);
+        if zeros.iter().any(|&b| b != 0) {
+            return Err(malformed);
+        }
+        self.at += consumed;
         self.rest = rest;
         Ok(TensorView {
             slot,
             encoding,
-            weights: w.weights,
-            scales: w.scales,
-            bias: w.bias,
+            weights,
+            scales,
+            bias,
+            data: w.data,
         })
     }
 }
@@ -211,6 +225,8 @@ pub struct ModelView<'a> {
     crc: u32,
     size: usize,
     tensors: &'a [u8],
+    /// Offset of `tensors` from the start of the file.
+    tensors_at: usize,
 }
 
 impl<'a> ModelView<'a> {
@@ -222,9 +238,11 @@ impl<'a> ModelView<'a> {
             .map_err(|_| Error::MalformedHeader)?;
         let header = wire.into_header()?;
         header.validate()?;
+        let tensors_at = bytes.len() - CRC_LEN - rest.len();
         let mut tensors = Tensors {
             header,
             rest,
+            at: tensors_at,
             index: 0,
             count: header.tensor_count(),
         };
@@ -240,7 +258,44 @@ impl<'a> ModelView<'a> {
             crc,
             size: bytes.len(),
             tensors: rest,
+            tensors_at,
         })
+    }
+
+    /// A file whose header was decoded and checked ahead of time, e.g. by a firmware's build
+    /// script running [`ModelView::parse`] on the same bytes: `header` is that header (its
+    /// per-dimension lists borrowed from `bytes`) and `tensors_at` the offset of the first
+    /// tensor record.
+    ///
+    /// Only the envelope is checked again (magic, version, length, CRC-32; a corrupted copy
+    /// gives [`Error::ChecksumMismatch`]), plus that `tensors_at` lies in the body; the tensor
+    /// records are checked for shape, lengths and alignment as they are read (so any bytes give
+    /// an error, never a panic), but their values are not checked again. This keeps the header
+    /// decoder and the validation out of a microcontroller's flash. The caller vouches that
+    /// `header` and `tensors_at` come from a successful [`ModelView::parse`] of `bytes`.
+    pub fn with_header(
+        bytes: &'a [u8],
+        header: Header<'a>,
+        tensors_at: usize,
+    ) -> Result<Self, Error> {
+        let (body, crc) = check_envelope(bytes)?;
+        let tensors = tensors_at
+            .checked_sub(PREAMBLE_LEN)
+            .and_then(|at| body.get(at..))
+            .ok_or(Error::MalformedHeader)?;
+        Ok(Self {
+            header,
+            version: FORMAT_VERSION,
+            crc,
+            size: bytes.len(),
+            tensors,
+            tensors_at,
+        })
+    }
+
+    /// Offset of the first tensor record from the start of the file.
+    pub fn tensors_at(&self) -> usize {
+        self.tensors_at
     }
 
     /// The header.
@@ -268,6 +323,7 @@ impl<'a> ModelView<'a> {
         Tensors {
             header: self.header,
             rest: self.tensors,
+            at: self.tensors_at,
             index: 0,
             count: self.header.tensor_count(),
         }
@@ -316,9 +372,11 @@ impl<'a> ModelView<'a> {
             tensors: self.tensors(),
             activation: spec.net.activation,
         };
-        let net = N::from_layers(&mut cursor)?;
+        let mut energy = Tilted::new(MlpEnergy::new(N::placeholder()), DiagGaussian::standard());
+        energy.energy.net.fill(&mut cursor)?;
         let sigma = spec.tilt_sigma.to_array::<D>().ok_or(Error::InvalidShape)?;
-        Ok(Tilted::new(MlpEnergy::new(net), DiagGaussian::new(sigma)?))
+        energy.base = DiagGaussian::new(sigma)?;
+        Ok(energy)
     }
 
     /// The RealNVP flow with conditioner types `N1: A → B`, `N2: B → A` and `K` blocks over the
@@ -353,46 +411,52 @@ impl<'a> ModelView<'a> {
             tensors,
             activation: spec.activation,
         };
-        let mut error = None;
-        let blocks = core::array::from_fn(|k| {
-            if error.is_none() {
-                match self.block(&spec, k, &mut cursor) {
-                    Ok(b) => return b,
-                    Err(e) => error = Some(e),
-                }
-            }
-            CouplingBlock {
+        let mut blocks: [CouplingBlock<D, A, B, N1, N2>; K] =
+            core::array::from_fn(|_| CouplingBlock {
                 first: AffineCoupling::half(true, N1::placeholder(), N1::placeholder()),
                 second: AffineCoupling::half(false, N2::placeholder(), N2::placeholder()),
-            }
-        });
-        if let Some(e) = error {
-            return Err(e);
+            });
+        for (k, block) in blocks.iter_mut().enumerate() {
+            self.fill_block(&spec, k, &mut cursor, block)?;
         }
         let sigma = spec.base_sigma.to_array::<D>().ok_or(Error::InvalidShape)?;
         Ok(RealNvp::new(blocks, DiagGaussian::new(sigma)?))
     }
 
-    fn block<const D: usize, const A: usize, const B: usize, N1, N2>(
+    /// Set block `k` in place: its four conditioners from the next tensors, its masks and
+    /// scale factors from the header.
+    fn fill_block<const D: usize, const A: usize, const B: usize, N1, N2>(
         &self,
         spec: &FlowSpec<'a>,
         k: usize,
         cursor: &mut LayerCursor<'a>,
-    ) -> Result<CouplingBlock<D, A, B, N1, N2>, Error>
+        block: &mut CouplingBlock<D, A, B, N1, N2>,
+    ) -> Result<(), Error>
     where
         N1: FromLayers<'a>,
         N2: FromLayers<'a>,
     {
         let dim = self.header.dim;
         let scale = |c: usize| spec.scale_factors.get(c).ok_or(Error::InvalidShape);
-        let (s, t) = (N1::from_layers(cursor)?, N1::from_layers(cursor)?);
+        let first = &mut block.first;
+        first.scale_net.fill(cursor)?;
+        first.shift_net.fill(cursor)?;
+        let (s, t) = (take(&mut first.scale_net), take(&mut first.shift_net));
         let (cond, trans) = spec.mask(2 * k, dim);
-        let first = AffineCoupling::new(indices(cond)?, indices(trans)?, scale(2 * k)?, s, t)?;
-        let (s, t) = (N2::from_layers(cursor)?, N2::from_layers(cursor)?);
+        *first = AffineCoupling::new(indices(cond)?, indices(trans)?, scale(2 * k)?, s, t)?;
+        let second = &mut block.second;
+        second.scale_net.fill(cursor)?;
+        second.shift_net.fill(cursor)?;
+        let (s, t) = (take(&mut second.scale_net), take(&mut second.shift_net));
         let (cond, trans) = spec.mask(2 * k + 1, dim);
-        let second = AffineCoupling::new(indices(cond)?, indices(trans)?, scale(2 * k + 1)?, s, t)?;
-        Ok(CouplingBlock { first, second })
+        *second = AffineCoupling::new(indices(cond)?, indices(trans)?, scale(2 * k + 1)?, s, t)?;
+        Ok(())
     }
+}
+
+/// The value of `net`, leaving a placeholder.
+fn take<'a, N: FromLayers<'a>>(net: &mut N) -> N {
+    core::mem::replace(net, N::placeholder())
 }
 
 fn indices<const N: usize>(list: U16s<'_>) -> Result<[u16; N], Error> {
@@ -471,15 +535,23 @@ mod tests {
             let mut pos = postcard::to_slice(&wire, &mut again).unwrap().len();
             for t in view.tensors() {
                 let t = t.unwrap();
+                let layout = DataLayout::new(t.slot.shape[0], t.slot.shape[1], t.encoding).unwrap();
+                let mut data = t.weights.to_vec();
+                data.resize(layout.scales, 0);
+                data.extend_from_slice(t.scales);
+                data.extend_from_slice(t.bias);
+                assert_eq!(data.len(), layout.len);
+                let before = 1 + 1 + 1; // rows, cols (< 128) and the encoding tag
+                let pad = super::super::wire::pad_len(PREAMBLE_LEN + pos + before, data.len());
                 let w = TensorWire {
                     rows: t.slot.shape[0],
                     cols: t.slot.shape[1],
                     encoding: t.encoding.tag(),
-                    weights: t.weights,
-                    scales: t.scales,
-                    bias: t.bias,
+                    pad: &[0; 3][..pad],
+                    data: &data,
                 };
                 pos += postcard::to_slice(&w, &mut again[pos..]).unwrap().len();
+                assert!((PREAMBLE_LEN + pos - data.len()).is_multiple_of(ALIGN));
             }
             assert_eq!(&again[..pos], &buf[PREAMBLE_LEN..n - CRC_LEN], "{enc}");
         }

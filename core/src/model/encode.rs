@@ -16,8 +16,11 @@ use super::header::{
 };
 use super::lists::{Bounded, F32s, U16s};
 use super::quant::{Encoding, ErrorAccumulator, quantize, row_scale};
-use super::wire::{EnergyWire, FlowWire, HeaderWire, NetWire, NormalizationWire, SamplerWire};
-use super::{CRC_LEN, FORMAT_VERSION, MAGIC, PREAMBLE_LEN};
+use super::wire::{
+    DataLayout, EnergyWire, FlowWire, HeaderWire, NetWire, NormalizationWire, SamplerWire, pad_len,
+    varint_len,
+};
+use super::{ALIGN, CRC_LEN, FORMAT_VERSION, MAGIC, PREAMBLE_LEN};
 use crate::activation::{Activation, ActivationKind};
 use crate::dense::Dense;
 use crate::energy::{MlpEnergy, Tilted};
@@ -133,40 +136,59 @@ pub struct Export<'s> {
 }
 
 /// Writes a weight tensor in the wire layout of `TensorWire`, quantising on the fly.
+#[derive(Clone, Copy)]
 struct TensorSource<'s> {
     rows: usize,
     cols: usize,
     encoding: Encoding,
     weight: &'s [f32],
     bias: &'s [f32],
+    /// Offset of the record in the file (the pad depends on it).
+    at: usize,
 }
 
-struct QuantWeights<'t, 's>(&'t TensorSource<'s>);
-struct QuantScales<'t, 's>(&'t TensorSource<'s>);
+/// The record's data: weights, zeros to the alignment, scales, biases.
+struct TensorData<'t, 's>(&'t TensorSource<'s>);
 
 impl TensorSource<'_> {
     fn rows(&self) -> core::slice::ChunksExact<'_, f32> {
         self.weight.chunks_exact(self.cols.max(1))
     }
+
+    fn layout(&self) -> DataLayout {
+        // Shapes fit u16 (checked by `net_spec`); an empty layout keeps this total.
+        DataLayout::new(self.rows as u16, self.cols as u16, self.encoding).unwrap_or(DataLayout {
+            weights: 0,
+            scales: 0,
+            bias: 0,
+            len: 0,
+        })
+    }
+
+    /// The pad of the record: rows, cols and the encoding tag come before it.
+    fn pad(&self) -> usize {
+        let before = varint_len(self.rows) + varint_len(self.cols) + 1;
+        pad_len(self.at + before, self.layout().len)
+    }
 }
 
 impl Serialize for TensorSource<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("TensorWire", 6)?;
+        let mut st = s.serialize_struct("TensorWire", 5)?;
         st.serialize_field("rows", &(self.rows as u16))?;
         st.serialize_field("cols", &(self.cols as u16))?;
         st.serialize_field("encoding", &self.encoding.tag())?;
-        st.serialize_field("weights", &QuantWeights(self))?;
-        st.serialize_field("scales", &QuantScales(self))?;
-        st.serialize_field("bias", &F32s::Native(self.bias))?;
+        st.serialize_field("pad", &[0u8; ALIGN - 1][..self.pad()])?;
+        st.serialize_field("data", &TensorData(self))?;
         st.end()
     }
 }
 
-impl Serialize for QuantWeights<'_, '_> {
+impl Serialize for TensorData<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let t = self.0;
-        let mut seq = s.serialize_seq(Some(t.weight.len() * t.encoding.bytes_per_weight()))?;
+        let layout = t.layout();
+        let mut seq = s.serialize_seq(Some(layout.len))?;
         match t.encoding.q_max() {
             None => {
                 for w in t.weight {
@@ -192,20 +214,19 @@ impl Serialize for QuantWeights<'_, '_> {
                 }
             }
         }
-        seq.end()
-    }
-}
-
-impl Serialize for QuantScales<'_, '_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let t = self.0;
-        let Some(q_max) = t.encoding.q_max() else {
-            return s.serialize_seq(Some(0))?.end();
-        };
-        let mut seq = s.serialize_seq(Some(4 * t.rows))?;
-        for row in t.rows() {
-            for b in row_scale(row, q_max).unwrap_or(1.0).to_le_bytes() {
-                seq.serialize_element(&b)?;
+        for _ in layout.weights..layout.scales {
+            seq.serialize_element(&0u8)?;
+        }
+        if let Some(q_max) = t.encoding.q_max() {
+            for row in t.rows() {
+                for b in row_scale(row, q_max).unwrap_or(1.0).to_le_bytes() {
+                    seq.serialize_element(&b)?;
+                }
+            }
+        }
+        for b in t.bias {
+            for byte in b.to_le_bytes() {
+                seq.serialize_element(&byte)?;
             }
         }
         seq.end()
@@ -246,6 +267,7 @@ fn for_each_tensor(
                     encoding,
                     weight,
                     bias,
+                    at: 0,
                 })
             }
         })
@@ -294,7 +316,11 @@ fn write_model(
     let mut size = PREAMBLE_LEN + CRC_LEN;
     size += postcard::experimental::serialized_size(&header).map_err(postcard_err)?;
     for_each_tensor(nets, export, &mut |t| {
-        size += postcard::experimental::serialized_size(t).unwrap_or(0);
+        let t = TensorSource {
+            at: size - CRC_LEN,
+            ..*t
+        };
+        size += postcard::experimental::serialized_size(&t).unwrap_or(0);
     });
     let needed = u32::try_from(size).map_err(|_| Error::InvalidShape)?;
     if out.len() < size {
@@ -317,7 +343,7 @@ fn write_model(
             status = Err(Error::InvalidShape);
             return;
         };
-        match postcard::to_slice(t, room) {
+        match postcard::to_slice(&TensorSource { at: pos, ..*t }, room) {
             Ok(used) => pos += used.len(),
             Err(e) => status = Err(postcard_err(e)),
         }

@@ -286,6 +286,21 @@ impl<T: Copy + Default, const N: usize> Bounded<T, N> {
     }
 }
 
+impl<T: Copy, const N: usize> Bounded<T, N> {
+    /// The `M` items of `items` (`M ≤ N`, checked when the constant is evaluated), the unused
+    /// places set to `unused`; a `const fn`, for lists known at compile time.
+    pub const fn from_array<const M: usize>(items: [T; M], unused: T) -> Self {
+        assert!(M <= N, "more items than a Bounded list holds");
+        let mut out = [unused; N];
+        let mut i = 0;
+        while i < M {
+            out[i] = items[i];
+            i += 1;
+        }
+        Self { len: M, items: out }
+    }
+}
+
 impl<T, const N: usize> Bounded<T, N> {
     /// The items.
     pub fn as_slice(&self) -> &[T] {

@@ -1,12 +1,12 @@
 //! The model file (`.efm`): one versioned, checksummed artifact from the trainer to the
 //! microcontroller, defined here once and decoded without a heap.
 //!
-//! # Layout (format version 1)
+//! # Layout (format version 2)
 //!
 //! ```text
 //! offset  size  field
 //! 0       4     magic  "EFM\0"
-//! 4       2     format version, u16 little-endian (1)
+//! 4       2     format version, u16 little-endian (2)
 //! 6       4     body length L, u32 little-endian
 //! 10      L     body: postcard( Header, Tensor₀, Tensor₁, … )
 //! 10+L    4     CRC-32 (zlib) of bytes 0 .. 10+L, little-endian
@@ -25,12 +25,39 @@
 //! and weights are byte strings borrowed from the input, so decoding copies no weights
 //! ([`lists`], [`view`]).
 //!
+//! # Tensor records and alignment
+//!
+//! Each tensor record is, in postcard:
+//!
+//! ```text
+//! rows     varint u16
+//! cols     varint u16
+//! encoding u8        0 = f32, 1 = int16, 2 = int8
+//! pad      bytes     0 ..= 3 zero bytes (a varint length, then the bytes)
+//! data     bytes     weights ‖ zeros ‖ scales ‖ bias (a varint length, then the bytes)
+//! ```
+//!
+//! `pad` is the shortest run of zeros that puts the first byte of `data` at an offset from the
+//! start of the file that is a multiple of [`ALIGN`] (4). Inside `data`: `rows × cols` weights
+//! (row-major, little-endian, 4, 2 or 1 bytes each), zeros up to the next multiple of
+//! [`ALIGN`], `rows` f32 scales (int16/int8 only), `rows` f32 biases. So in a file that itself
+//! starts at a 4-byte aligned address (the firmware's compiled-in blob), every tensor's
+//! weights, scales and biases are 4-byte aligned, and the kernels read f32 and int16 weights
+//! as `&[f32]` / `&[i16]` (`bytemuck`, no `unsafe`) with one load per weight; for an unaligned
+//! file they read the same bytes one at a time, with the same result to the bit ([`view`]).
+//! The decoder rejects data that is not aligned so, a `pad` of [`ALIGN`] bytes or more and
+//! non-zero padding ([`crate::Error::MalformedTensor`]).
+//!
 //! # Versioning
 //!
 //! The magic and the version sit at fixed offsets, so any later layout still reads them: a
 //! reader accepts exactly the versions it knows and names any other
 //! ([`crate::Error::UnsupportedVersion`]) before looking further. A change to the body's layout or
-//! meaning bumps [`FORMAT_VERSION`]; the golden files `core/tests/data/tiny_v1_*.efm` pin version 1.
+//! meaning bumps [`FORMAT_VERSION`]; the golden files `core/tests/data/tiny_v2_*.efm` pin
+//! version 2. Version 1 (the same body without `pad`, and weights, scales and biases as three
+//! separate byte strings, so with no alignment) is no longer read: it is named
+//! ([`crate::Error::UnsupportedVersion`]); `core/tests/data/tiny_v1_*.efm` check that.
+//! Re-export a version-1 model from its checkpoint.
 //!
 //! # Decoding
 //!
@@ -38,7 +65,13 @@
 //! shape, byte lengths and values — and returns a distinct [`crate::Error`] for each kind of
 //! malformed input; it never panics. Typed accessors ([`ModelView::energy`],
 //! [`ModelView::flow`], [`PaperModel::decode`]) then build networks of [`DenseView`]s whose
-//! const-generic sizes are checked against the file.
+//! const-generic sizes are checked against the file, for the weight encodings of their
+//! [`Encodings`] type (all by default).
+//!
+//! A firmware checks its compiled-in file once, at build time, with [`ModelView::parse`]; at
+//! start-up [`ModelView::with_header`] takes the header decoded then and checks only the
+//! envelope and the CRC again (and each tensor record's structure as it is read), so no header
+//! decoder is linked.
 //!
 //! # Encoding
 //!
@@ -48,7 +81,7 @@
 //! # Tests and fuzzing
 //!
 //! `core/tests/model_*.rs`: golden bytes and one test per error variant (`model_golden`),
-//! round trips (`model_roundtrip`), quantised accuracy (`model_accuracy`), 120,000 random and
+//! round trips (`model_roundtrip`), quantised accuracy (`model_accuracy`), 140,000 random and
 //! mutated blobs (`model_fuzz`), committed models (`model_committed`). The cargo-fuzz target:
 //! `cargo +nightly fuzz run decode fuzz/corpus/decode fuzz/seeds -- -max_total_time=60`
 //! (see `fuzz/README.md`).
@@ -76,16 +109,19 @@ pub use lists::{Bounded, F32s, U16s};
 pub use paper::{Model2d, Model16, Model32, Model64, PaperModel};
 pub use quant::Encoding;
 pub use view::{
-    DenseView, Energy2dView, Energy16View, Energy32View, Energy64View, Flow2dView, Flow16View,
-    Flow32View, Flow64View, FromLayers, LayerCursor, PaperEnergyNetView, PaperEnergyView,
-    PaperFlowView,
+    AnyEncoding, DenseView, EncodingSet, Encodings, Energy2dView, Energy16View, Energy32View,
+    Energy64View, Flow2dView, Flow16View, Flow32View, Flow64View, FromLayers, LayerCursor,
+    PaperEnergyNetView, PaperEnergyView, PaperFlowView,
 };
 
 /// The first four bytes of every model file.
 pub const MAGIC: [u8; 4] = *b"EFM\0";
 
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
+
+/// Alignment (bytes, from the start of the file) of every tensor's weights, scales and biases.
+pub const ALIGN: usize = 4;
 
 /// Bytes before the body: magic, version, body length.
 pub const PREAMBLE_LEN: usize = 10;

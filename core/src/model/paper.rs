@@ -3,13 +3,14 @@
 
 use super::decode::ModelView;
 use super::header::Header;
-use super::view::{PaperEnergyView, PaperFlowView};
+use super::view::{AnyEncoding, Encodings, PaperEnergyView, PaperFlowView};
 use crate::error::Error;
 use crate::mcmc::{FlowMc, FlowMcConfig};
 
 /// A decoded energy+flow file of the paper's shapes: energy `D → 32 → 64 → 64 → 64 → 1`
 /// (LeakyReLU), RealNVP flow with `K` blocks of `A | B` couplings whose conditioners are
-/// `A → H → B` ReLU MLPs. The weights stay in the file's bytes.
+/// `A → H → B` ReLU MLPs. The weights stay in the file's bytes. `E` is the set of weight
+/// encodings it accepts (all by default; see [`super::view::Encodings`]).
 ///
 /// ```
 /// # use emberflow_core::model::Model2d;
@@ -32,17 +33,25 @@ pub struct PaperModel<
     const B: usize,
     const H: usize,
     const K: usize,
+    E: Encodings = AnyEncoding,
 > {
     /// The file's header.
     pub header: Header<'a>,
     /// The tilted energy `U = E_θ − ln ρ`.
-    pub energy: PaperEnergyView<'a, D>,
+    pub energy: PaperEnergyView<'a, D, E>,
     /// The flow proposal.
-    pub flow: PaperFlowView<'a, D, A, B, H, K>,
+    pub flow: PaperFlowView<'a, D, A, B, H, K, E>,
 }
 
-impl<'a, const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>
-    PaperModel<'a, D, A, B, H, K>
+impl<
+    'a,
+    const D: usize,
+    const A: usize,
+    const B: usize,
+    const H: usize,
+    const K: usize,
+    E: Encodings,
+> PaperModel<'a, D, A, B, H, K, E>
 {
     /// Check and decode an energy+flow file.
     pub fn decode(bytes: &'a [u8]) -> Result<Self, Error> {
@@ -78,7 +87,7 @@ impl<'a, const D: usize, const A: usize, const B: usize, const H: usize, const K
     /// The FlowMC kernel on this model's energy and flow with the recorded settings.
     pub fn sampler(
         &self,
-    ) -> Result<FlowMc<'_, D, PaperEnergyView<'a, D>, PaperFlowView<'a, D, A, B, H, K>>, Error>
+    ) -> Result<FlowMc<'_, D, PaperEnergyView<'a, D, E>, PaperFlowView<'a, D, A, B, H, K, E>>, Error>
     {
         FlowMc::new(&self.energy, &self.flow, self.config())
     }

@@ -4,11 +4,13 @@
 //! generic postcard one; [`HeaderWire::into_header`] turns the tags into types and
 //! [`super::Header::validate`] checks the rest.
 
+use super::ALIGN;
 use super::header::{
     EnergySpec, FlowSpec, Header, MAX_HIDDEN, ModelKind, NetSpec, Normalization, QuantStats,
     SamplerSpec, Training, activation_from_tag, activation_tag,
 };
 use super::lists::{Bounded, F32s, U16s};
+use super::quant::Encoding;
 use crate::error::Error;
 use crate::mcmc::{Adaptation, GlobalMove};
 use serde::{Deserialize, Serialize};
@@ -84,16 +86,64 @@ pub(crate) struct NormalizationWire<'a> {
     pub scale: F32s<'a>,
 }
 
-/// One dense layer's weights: `rows × cols` weights in the encoding `encoding` (row-major),
-/// `rows` f32 scales for int16/int8 (none for f32), `rows` f32 biases.
+/// One dense layer's record: its shape, encoding, the alignment padding and the data
+/// (see [`DataLayout`] and the module documentation of [`super`]).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct TensorWire<'a> {
     pub rows: u16,
     pub cols: u16,
     pub encoding: u8,
-    pub weights: &'a [u8],
-    pub scales: &'a [u8],
-    pub bias: &'a [u8],
+    /// 0 ..= 3 zero bytes putting `data` at a multiple of [`ALIGN`] in the file.
+    pub pad: &'a [u8],
+    /// Weights ‖ zeros to [`ALIGN`] ‖ scales (int16/int8) ‖ biases.
+    pub data: &'a [u8],
+}
+
+/// Where the parts of a tensor's `data` lie: `weights` bytes of weights at 0, then zeros up
+/// to `scales` (a multiple of [`ALIGN`]), the scales up to `bias`, the biases up to `len`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct DataLayout {
+    pub weights: usize,
+    pub scales: usize,
+    pub bias: usize,
+    pub len: usize,
+}
+
+impl DataLayout {
+    /// The layout of a `rows × cols` tensor in `encoding`; `None` if it does not fit a `usize`.
+    pub(crate) fn new(rows: u16, cols: u16, encoding: Encoding) -> Option<Self> {
+        // u64: a 32-bit usize could wrap for the largest shapes
+        let (rows, cols) = (u64::from(rows), u64::from(cols));
+        let weights = rows * cols * encoding.bytes_per_weight() as u64;
+        let scales = weights.next_multiple_of(ALIGN as u64);
+        let bias = scales + if encoding.is_quantized() { 4 * rows } else { 0 };
+        let len = bias + 4 * rows;
+        Some(Self {
+            weights: usize::try_from(weights).ok()?,
+            scales: usize::try_from(scales).ok()?,
+            bias: usize::try_from(bias).ok()?,
+            len: usize::try_from(len).ok()?,
+        })
+    }
+}
+
+/// Bytes of `n` as a postcard varint.
+pub(crate) const fn varint_len(n: usize) -> usize {
+    let mut len = 1;
+    let mut n = n >> 7;
+    while n != 0 {
+        len += 1;
+        n >>= 7;
+    }
+    len
+}
+
+/// The `pad` length of a tensor record whose `pad` field starts at file offset `at`, followed
+/// by `data_len` bytes of data: the fewest zeros that put the data at a multiple of [`ALIGN`].
+pub(crate) const fn pad_len(at: usize, data_len: usize) -> usize {
+    // the pad's own length prefix is one byte (at most 3), then the data's length prefix
+    let unpadded = at + 1 + varint_len(data_len);
+    (ALIGN - unpadded % ALIGN) % ALIGN
 }
 
 impl NetWire {

@@ -10,6 +10,7 @@
 #![no_main]
 
 use emberflow_core::{GlobalMove, StepStats};
+use emberflow_firmware::config::{ConfigError, SampleConfig};
 use emberflow_firmware::cost::{Counter, Tally};
 use emberflow_firmware::protocol::{self, Observer, Protocol, Step};
 use emberflow_firmware::{EXIT_OK, build_config, exit, model, or_exit, wire};
@@ -51,11 +52,13 @@ impl<const D: usize> Observer<D> for Recorder {
 
 #[cortex_m_rt::entry]
 fn main() -> ! {
-    let cfg = or_exit(build_config!().sample(), "invalid build configuration");
+    // evaluated when this program is compiled: no parsing on the MCU
+    const CONFIG: Result<SampleConfig, ConfigError> = build_config!().sample();
+    let cfg = or_exit(CONFIG, "invalid build configuration");
     let counter = Counter::start();
     let (model, crc) = model::load();
     let protocol = or_exit(
-        Protocol::new(&model.header.sampler, &cfg.overrides, cfg.run),
+        Protocol::new(&model.header.sampler, &cfg.overrides(), cfg.run),
         "invalid sampler settings (the model's, with the EMBERFLOW_* overrides)",
     );
     wire::begin_sample(crc, model::D, &protocol);
