@@ -625,7 +625,7 @@ fn choose(rng: &mut Xoshiro128PlusPlus, n: usize, k: usize) -> Vec<usize> {
 }
 
 /// Unadjusted Langevin: `x ← x − η∇U + √(2η)ξ`, `steps` times; a non-finite move is dropped.
-fn ula<const D: usize, U: Energy<D>>(
+pub fn ula<const D: usize, U: Energy<D>>(
     target: &U,
     x: &mut [f32; D],
     eta: f32,

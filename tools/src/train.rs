@@ -18,7 +18,7 @@ use emberflow_train::metrics::{
     mode_weights_on_grid, weights_mse,
 };
 use emberflow_train::sampler::chain_rng;
-use emberflow_train::train::{Progress, core_models};
+use emberflow_train::train::{Progress, core_models, ula};
 use emberflow_train::{Method, TrainConfig, train};
 use std::io::Write;
 use std::path::PathBuf;
@@ -551,8 +551,11 @@ where
     (out, stats)
 }
 
-/// Max over dimensions of the rank-normalised split R̂ of `chains` chains started from the flow,
-/// `draws` sweeps each (every state after a sweep is a draw).
+/// Max over dimensions of the rank-normalised split R̂ of `chains` fresh chains of the run's
+/// own sampler, `draws` draws each: for flowMC-EBM (and `nf`) FlowMC chains started from the
+/// flow, a draw after every sweep; for the ULA baselines ULA chains started from the base
+/// N(0, I), a draw after every `ula_steps` steps (one training iteration's worth) — so a
+/// baseline is judged by the sampler it was trained with, as in the paper's Table 2.
 fn max_rhat<const D: usize, U, F>(
     energy: &U,
     flow: &F,
@@ -566,6 +569,7 @@ where
     F: emberflow_core::Flow<D> + Sync,
 {
     let kernel = FlowMc::new(energy, flow, config.sampler).expect("validated");
+    let langevin = matches!(config.method, Method::Ula | Method::ShortRun);
     let threads = config.threads.max(1);
     let per = chains.div_ceil(threads);
     let mut values = vec![0.0f32; chains * draws * D];
@@ -577,6 +581,16 @@ where
                 for (k, chain_out) in part.chunks_mut(draws * D).enumerate() {
                     let c = t * per + k;
                     let mut rng = chain_rng(seed ^ 0x4a47, u64::MAX - 1, c);
+                    if langevin {
+                        let mut x: [f32; D] = std::array::from_fn(|_| {
+                            emberflow_core::random::standard_normal(&mut rng)
+                        });
+                        for draw in chain_out.chunks_mut(D) {
+                            ula(energy, &mut x, config.ula_step, config.ula_steps, &mut rng);
+                            draw.copy_from_slice(&x);
+                        }
+                        continue;
+                    }
                     let mut x = [0.0; D];
                     flow.sample(&mut rng, &mut x);
                     let mut chain: ChainState<D> = kernel.chain(x, config.step_size);

@@ -301,7 +301,12 @@ pub fn run_train(args: &[String]) -> Result<()> {
            given is the end of the run, marked ≤ (an upper bound).\n";
     if baselines {
         md += "\nBaselines (one seed, same sets and iterations; `nf` is left out: its EBM stays \
-               E ≡ 0, so the EBM metrics do not apply):\n\n\
+               E ≡ 0, so the EBM metrics do not apply). Their negatives come from their own \
+               sampler, and so does their R̂: 128 ULA chains started from N(0, I), a draw after \
+               every 64 ULA steps (one training iteration's worth). A run stops as failed at its \
+               9th divergence (non-finite parameters, ten skipped steps in a row, or an energy \
+               gap beyond 10⁴), each one rolled back to the last good state with halved \
+               learning rates:\n\n\
                | set | method | seed | metric | value | train time |\n|---|---|---|---|---|---|\n";
         for r in runs.iter().filter(|r| r.method != "flowmc") {
             if let Some(why) = r.report.get("failed").and_then(Value::as_str) {
