@@ -2,7 +2,7 @@
 //!
 //! A [`Network<IN, OUT>`] maps `[f32; IN]` to `[f32; OUT]` and can pull a gradient back to its
 //! input (a vector–Jacobian product) from a [`Tape`] of what the forward pass kept. Networks are
-//! built from [`Dense`](crate::Dense) layers and [`Act`] activations joined by [`Chain`], so depth
+//! built from [`Dense`] layers and [`Act`] activations joined by [`Chain`], so depth
 //! and widths live in the type and a shape mismatch does not compile:
 //!
 //! ```

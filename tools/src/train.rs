@@ -366,7 +366,7 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
         };
         if !quiet {
             let mut line = format!(
-                "\r[{:>6}/{}] {:>6.1}s  accept local {:.2} global {:.2}  gap {:+.3}  flow {:.3}",
+                "\r[{:>6}/{}] {:>6.1}s  acc {:.2}/{:.2}  gap {:+.3}  flow {:.3}",
                 r.iteration,
                 config.iters,
                 r.seconds,
@@ -376,16 +376,16 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
                 r.flow_loss
             );
             if let Some(m) = r.ebm_mse {
-                line += &format!("  EBM weights MSE {m:.2e}");
+                line += &format!("  EBM MSE {m:.1e}");
             }
             if let Some(m) = r.neg_mse {
-                line += &format!("  negatives MSE {m:.2e}");
+                line += &format!("  neg MSE {m:.1e}");
             }
             if let Some(m) = r.log_density_err {
-                line += &format!("  log-density err {m:.3}");
+                line += &format!("  ln p err {m:.3}");
             }
             if let Some(m) = r.rhat {
-                line += &format!("  R-hat {m:.3}");
+                line += &format!("  R^ {m:.3}");
             }
             eprint!("{line}   ");
             std::io::stderr().flush().ok();

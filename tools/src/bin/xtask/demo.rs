@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-const ITERS: &str = "1000";
+const ITERS: &str = "1500";
 const SEED: &str = "0";
 /// Host sampling: draws per chain and chains (the mode-weight estimate).
 const N: &str = "250";

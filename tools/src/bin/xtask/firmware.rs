@@ -6,7 +6,7 @@
 //!   emberflow-core; i-SIR and IMH schedules), the `energy` program's scores are
 //!   bit-identical to `emberflow energy`'s; and a corrupted model file, an invalid
 //!   configuration and a panic each exit non-zero with a clear defmt error.
-//! * [`bench`] — flash, RAM and instructions per step for the 2-D model in f32, int16 and int8
+//! * [`bench()`] — flash, RAM and instructions per step for the 2-D model in f32, int16 and int8
 //!   and a seeded d = 16 model, recorded under `## Firmware` in BENCHMARKS.md.
 
 #[path = "../../firmware/mod.rs"]

@@ -1,8 +1,8 @@
 //! `cargo xtask <command>`: the project's automation, the same for people and CI.
 //!
-//! * `test` — the whole suite: rustfmt check, clippy `-D warnings`, unit and integration tests
-//!   (release mode), the no_std build of the core for thumbv7em, and the firmware: its build,
-//!   lints, and runs under QEMU checked bit for bit against the host.
+//! * `test` — the whole suite: rustfmt check, clippy `-D warnings`, rustdoc `-D warnings`, unit
+//!   and integration tests (release mode), the no_std build of the core for thumbv7em, and the
+//!   firmware: its build, lints, and runs under QEMU checked bit for bit against the host.
 //! * `bench-core` — criterion benchmarks of the core kernel, summarised into BENCHMARKS.md.
 //! * `bench-train` — train the built-in sets over several seeds and record the quality
 //!   figures against the paper's in BENCHMARKS.md.

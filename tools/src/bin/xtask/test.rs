@@ -39,6 +39,13 @@ pub fn run(args: &[String]) -> Result<()> {
             "warnings",
         ]),
     )?;
+    // The API documentation builds without a broken or ambiguous link.
+    sh(
+        &root,
+        cargo()
+            .args(["doc", "--workspace", "--no-deps", "--release"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )?;
     let (passed, failed) = cargo_test(&root)?;
     // The no_std, no-heap build of the core, with and without defmt.
     sh(
