@@ -17,7 +17,6 @@ use emberflow_core::{
     Parameters, RealNvp, Schedule, StepStats, Tilted, Xoshiro128PlusPlus,
 };
 use std::hint::black_box;
-use std::time::Instant;
 
 fn he_init<P: Parameters>(p: &mut P, rng: &mut Xoshiro128PlusPlus) {
     let mut lens = Vec::new();
@@ -115,30 +114,6 @@ fn flops<const D: usize>(name: &'static str, energy_macs: usize, flow_macs: usiz
     }
 }
 
-/// The measured f32 throughput ceiling of this build on one core: 16 independent 16-lane
-/// multiply-then-add chains (the same non-fused arithmetic the kernels use; Rust never contracts
-/// a multiply and an add into an FMA).
-fn mul_add_peak_gflops() -> f64 {
-    let mut acc = [[1.0f32; 16]; 16];
-    let (a, b) = (black_box(0.999_999f32), black_box(1e-7f32));
-    let iters = 2_000_000u64;
-    let mut best = 0.0f64;
-    for _ in 0..5 {
-        let t = Instant::now();
-        for _ in 0..iters {
-            for row in acc.iter_mut() {
-                for v in row.iter_mut() {
-                    *v = *v * a + b;
-                }
-            }
-        }
-        black_box(&acc);
-        let flops = (iters * 16 * 16 * 2) as f64;
-        best = best.max(flops / t.elapsed().as_secs_f64() / 1e9);
-    }
-    best
-}
-
 fn all(c: &mut Criterion) {
     let (e, f) = models::<2, 1, 1, _, _, 4>(2.0);
     let (e, f): (Energy2d, Flow2d) = (e, f);
@@ -185,8 +160,7 @@ fn main() {
             Flow64::macs(),
         ),
     ];
-    let peak = mul_add_peak_gflops();
-    let mut json = format!("{{\n  \"build_peak_gflops\": {peak:.2},\n  \"models\": [\n");
+    let mut json = String::from("{\n  \"models\": [\n");
     for (i, r) in rows.iter().enumerate() {
         json += &format!(
             "    {{\"name\": \"{}\", \"mala\": {}, \"imh\": {}, \"isir64\": {}}}{}\n",

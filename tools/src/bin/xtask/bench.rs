@@ -44,8 +44,6 @@ pub fn run_core(args: &[String]) -> Result<()> {
     )?;
     let flops = std::fs::read_to_string(crit.join("emberflow-flops.json"))
         .context("reading target/criterion/emberflow-flops.json written by the bench")?;
-    let build_peak =
-        number_after(&flops, "\"build_peak_gflops\":").context("peak in flops json")?;
     let (peak, peak_how) = fma_peak();
 
     let mut md = String::new();
@@ -58,9 +56,7 @@ pub fn run_core(args: &[String]) -> Result<()> {
     );
     md += &format!(
         "One chain, one core. FLOPs count a multiply–add as 2 (network MACs only). f32 FMA peak \
-         of one core: **{peak:.0} GFLOP/s** ({peak_how}). Measured ceiling of non-fused \
-         multiply-then-add in this build (16 independent 16-lane chains): {build_peak:.1} \
-         GFLOP/s.\n\n"
+         of one core: **{peak:.0} GFLOP/s** ({peak_how}).\n\n"
     );
     md += "| model | operation | time per step | FLOPs | GFLOP/s | % of FMA peak |\n";
     md += "|---|---|---|---|---|---|\n";
