@@ -90,15 +90,16 @@ pub struct Args {
     #[arg(long)]
     quiet: bool,
     /// Keep a checkpoint (`checkpoint.efck`) in this folder: every `--checkpoint-every`
-    /// iterations and on Ctrl-C.
+    /// iterations and on Ctrl-C. Without it, Ctrl-C still saves one next to `--out`
+    /// (`MODEL.efck`).
     #[arg(long)]
     checkpoint_dir: Option<PathBuf>,
     /// Checkpoint period in iterations.
     #[arg(long, default_value_t = 100)]
     checkpoint_every: u64,
-    /// Continue the run saved in `--checkpoint-dir` (same options and seed: the result is the
-    /// same as an uninterrupted run).
-    #[arg(long, requires = "checkpoint_dir")]
+    /// Continue the run saved in `--checkpoint-dir` (or, without it, in `MODEL.efck` next to
+    /// `--out`); with the same options and seed the result is the same as an uninterrupted run.
+    #[arg(long)]
     resume: bool,
     /// Also write these encodings of the same model next to `--out` (`MODEL_int8.efm`, …),
     /// e.g. `--also int8,int16`.
@@ -205,16 +206,20 @@ pub fn run(args: &Args) -> Result<()> {
             particles: args.particles,
         }
     };
-    let checkpoint = args
-        .checkpoint_dir
-        .as_ref()
-        .map(|d| d.join("checkpoint.efck"));
-    let resume = match (&checkpoint, args.resume) {
-        (Some(path), true) => Some(Box::new(
-            emberflow_train::checkpoint::Checkpoint::load(path).context("--resume")?,
-        )),
-        _ => None,
+    // Periodic checkpoints in --checkpoint-dir; without it, one next to the model on Ctrl-C.
+    let (checkpoint, checkpoint_every) = match &args.checkpoint_dir {
+        Some(d) => (d.join("checkpoint.efck"), args.checkpoint_every),
+        None => (args.out.with_extension("efck"), 0),
     };
+    let resume = if args.resume {
+        Some(Box::new(
+            emberflow_train::checkpoint::Checkpoint::load(&checkpoint)
+                .with_context(|| format!("--resume: {}", checkpoint.display()))?,
+        ))
+    } else {
+        None
+    };
+    let checkpoint = Some(checkpoint);
     // Ctrl-C: finish the current iteration, save a checkpoint, export what we have.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     {
@@ -224,7 +229,7 @@ pub fn run(args: &Args) -> Result<()> {
     let config = TrainConfig {
         method,
         checkpoint,
-        checkpoint_every: args.checkpoint_every,
+        checkpoint_every,
         resume,
         stop: Some(stop),
         iters: args.iters,

@@ -26,6 +26,11 @@ fn argument_and_file_errors() {
         ],
         "unknown device `tpu`",
     );
+    // Nothing to resume: no checkpoint next to the model (nor in a --checkpoint-dir).
+    fails_with(
+        &["train", "--dataset", "four-modes", "--resume", "--out", out],
+        "--resume",
+    );
     #[cfg(not(feature = "cuda"))]
     fails_with(
         &[
