@@ -4,8 +4,17 @@ use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The repository root (the workspace this xtask belongs to).
+/// The repository root: the nearest folder, from the current directory up, that holds this
+/// xtask's sources (`cargo xtask` runs in the directory it was called from). Falls back to
+/// where this binary was compiled from — which can be another checkout when checkouts share a
+/// target directory, hence the search first.
 pub fn root() -> PathBuf {
+    let is_root = |d: &Path| d.join("tools/src/bin/xtask/main.rs").is_file();
+    if let Ok(cwd) = std::env::current_dir()
+        && let Some(d) = cwd.ancestors().find(|d| is_root(d))
+    {
+        return d.to_path_buf();
+    }
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("tools/ has a parent")

@@ -228,18 +228,25 @@ pub fn run_train(args: &[String]) -> Result<()> {
     }
 
     let mut md = format!(
-        "Command: `cargo xtask bench-train --seeds {seeds}{}{}` (each run: `emberflow train \
+        "Command: `cargo xtask bench-train --seeds {seeds}{}{}{}` (each run: `emberflow train \
          --dataset SET --method M --seed S --iters N`; figures of the exported, parameter-averaged \
          model; median over seeds for flowMC-EBM, one seed for the baselines). Machine: {}.\n\n",
         sets.as_ref()
             .map_or(String::new(), |s| format!(" --sets {}", s.join(","))),
         if baselines { " --baselines" } else { "" },
+        if reuse { " --reuse" } else { "" },
         machine()
     );
     md += &format!(
-        "Load average (1 min) at the start and the end of the benchmark: {load_before} / {}. \
+        "{}Load average (1 min) at the start and the end of the benchmark: {load_before} / {}. \
          Train times are wall-clock seconds of training (evaluations not counted) on the 2 \
          cores; they grow with any other load.\n\n",
+        if reuse {
+            "With `--reuse`: runs whose reports were already in `target/bench-train` were not \
+             repeated, so each run's times are those of the moment it ran. "
+        } else {
+            ""
+        },
         load_average()
     );
     md += "| set | metric | paper (flowMC-EBM) | target | ours (median) | per seed | met | time to target (median; per seed) | train time (median) |\n";
