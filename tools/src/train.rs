@@ -14,8 +14,8 @@ use emberflow_train::data::{
 };
 use emberflow_train::export::{ExportMeta, to_bytes, write_atomic};
 use emberflow_train::metrics::{
-    Chains, Grid2d, convergence, log_density_error_on_grid, mode_weights_from_samples,
-    mode_weights_on_grid, weights_mse,
+    Chains, DEFAULT_REL_THRESHOLD, Grid2d, convergence, log_density_error_from_values,
+    mode_weights_from_grid_energies, mode_weights_from_samples, weights_mse,
 };
 use emberflow_train::sampler::chain_rng;
 use emberflow_train::train::{Progress, core_models, ula};
@@ -300,17 +300,23 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
         std.apply_point(&mut z);
         z
     };
-    let ebm_weights = |energy: &emberflow_core::models::PaperEnergy<D>| {
+    // Built-in 2-D sets: the true log density on the grid, once for the run; then one pass of
+    // the model's energies over the grid gives both its mode weights and its log-density error.
+    let true_log_density: Option<Vec<f64>> = match (truth.as_ref(), grid.as_ref()) {
+        (Some(t), Some(g)) => Some(g.centres().map(|c| t.log_density(&c)).collect()),
+        _ => None,
+    };
+    let on_grid = |energy: &emberflow_core::models::PaperEnergy<D>| {
         let (truth, grid) = (truth.as_ref()?, grid.as_ref()?);
-        Some(
-            mode_weights_on_grid(
-                grid,
-                truth.n_modes(),
-                |x| truth.region(x),
-                |x| emberflow_core::Energy::energy(energy, &to_model(x)),
-            )
-            .weights,
-        )
+        let true_ld = true_log_density.as_ref()?;
+        let u: Vec<f32> = grid
+            .centres()
+            .map(|c| emberflow_core::Energy::energy(energy, &to_model(&c)))
+            .collect();
+        let weights =
+            mode_weights_from_grid_energies(grid, &u, truth.n_modes(), |x| truth.region(x)).weights;
+        let err = log_density_error_from_values(&u, true_ld, DEFAULT_REL_THRESHOLD).median;
+        Some((weights, err))
     };
     let sample_weights = |states: &[[f32; D]]| {
         let truth = truth.as_ref()?;
@@ -329,19 +335,8 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
 
     let mut log: Vec<Record> = Vec::new();
     let quiet = args.quiet;
-    let log_density_err = |energy: &emberflow_core::models::PaperEnergy<D>| {
-        let (truth, grid) = (truth.as_ref()?, grid.as_ref()?);
-        Some(
-            log_density_error_on_grid(
-                grid,
-                |x| emberflow_core::Energy::energy(energy, &to_model(x)),
-                |x| truth.log_density(x),
-            )
-            .median,
-        )
-    };
     let trained = train::<D, A, B, H, K>(&model_data, 1.0, config, |p: &Progress<'_, D, _>| {
-        let ebm = ebm_weights(p.energy);
+        let (ebm, log_density_err) = on_grid(p.energy).unzip();
         let neg = sample_weights(p.bank);
         let rhat = max_rhat::<D, _, _>(
             p.energy,
@@ -360,7 +355,7 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
                 (Some(a), Some(b)) => Some(weights_mse(a, b)),
                 _ => None,
             },
-            log_density_err: log_density_err(p.energy),
+            log_density_err,
             rhat: Some(rhat).filter(|r| r.is_finite()),
             ebm_weights: ebm,
             neg_weights: neg,
@@ -423,7 +418,7 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
 
     // Final evaluation on the exported (averaged) model.
     let (energy, flow) = core_models::<D, A, B, H, K>(&trained)?;
-    let final_ebm = ebm_weights(&energy);
+    let (final_ebm, final_log_density_err) = on_grid(&energy).unzip();
     let fresh = fresh_samples::<D, _, _>(&energy, &flow, config, 4096, 8, args.seed);
     let fresh_weights = sample_weights(&fresh.0);
     let neg_vs_ebm = match (&fresh_weights, &final_ebm) {
@@ -441,7 +436,7 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
         metrics.push(("negatives_weights_mse".into(), m as f32));
     }
     // The paper's Table 1 metric on the 2-D sets with a known density.
-    if let Some(err) = log_density_err(&energy) {
+    if let Some(err) = final_log_density_err {
         metrics.push(("log_density_sq_err_median".into(), err as f32));
     }
     // Table 2: the largest rank-normalised split R̂ over dimensions of 128 fresh chains.

@@ -143,11 +143,21 @@ fn fma_peak() -> (f64, String) {
 }
 
 /// The 1-minute load average (other processes competing for the cores).
-fn load_average() -> String {
+pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
         .and_then(|s| s.split_whitespace().next().map(str::to_string))
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// The median (the mean of the two middle values of an even count; NaN if empty).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => 0.5 * (v[n / 2 - 1] + v[n / 2]),
+    }
 }
 
 /// CPU model, core count and rustc version.

@@ -10,7 +10,7 @@
 //! iteration, the first window (warm-up) left out. This machine's speed drifts over minutes, hence
 //! the alternation and the medians over rounds.
 
-use crate::bench::machine;
+use crate::bench::{machine, median};
 use crate::setup::{emberflow_binary, replace_section, root, target_dir};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
@@ -20,15 +20,6 @@ use std::time::{Duration, Instant};
 
 /// Evaluation period of both sides, in iterations.
 const WINDOW: u64 = 25;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => 0.5 * (v[n / 2 - 1] + v[n / 2]),
-    }
-}
 
 /// Milliseconds per iteration of each window after the first, from `(iteration, seconds)`.
 fn window_ms(points: &[(f64, f64)]) -> Vec<f64> {

@@ -4,7 +4,7 @@
 //! of BENCHMARKS.md. `--reuse` keeps the reports of earlier runs with the same iterations
 //! (`target/bench-train/SET-METHOD-SEED.json`) instead of training again.
 
-use crate::bench::machine;
+use crate::bench::{load_average, machine, median};
 use crate::setup::{emberflow_binary, replace_section, root, target_dir};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
@@ -85,24 +85,6 @@ fn logged(key: &str) -> &'static str {
         "negatives_vs_ebm_mse" => "bank_vs_ebm_mse",
         "log_density_sq_err_median" => "log_density_err",
         _ => "rhat",
-    }
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "?".into())
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    if v.is_empty() {
-        f64::NAN
-    } else if v.len() % 2 == 1 {
-        v[v.len() / 2]
-    } else {
-        0.5 * (v[v.len() / 2 - 1] + v[v.len() / 2])
     }
 }
 
