@@ -84,6 +84,117 @@ pub fn seeded_paper_model<
     (energy, flow)
 }
 
+/// Rows of the shapes [`check_f32_dense_kernels`] runs: `1..=KERNEL_CHECK_ROWS` (two blocks of
+/// four and a remainder).
+pub const KERNEL_CHECK_ROWS: usize = 9;
+/// Columns of the shapes [`check_f32_dense_kernels`] runs: every remainder modulo 8 and 16,
+/// and the paper's widths.
+pub const KERNEL_CHECK_COLS: [usize; 30] = [
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 23, 24, 25, 31, 32, 33, 47,
+    48, 63, 64, 70,
+];
+const KERNEL_CHECK_MAX_COLS: usize = 70;
+
+/// Where the f32 dense kernels and their definition disagree ([`check_f32_dense_kernels`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct KernelMismatch {
+    /// `"forward"` (`y = W x + b`) or `"backward"` (`dx = Wᵀ dy`).
+    pub pass: &'static str,
+    /// Rows (outputs) of the layer.
+    pub rows: u16,
+    /// Columns (inputs) of the layer.
+    pub cols: u16,
+    /// The element of `y` or `dx` that differs.
+    pub index: u16,
+    /// Its bits from the kernel.
+    pub got: u32,
+    /// Its bits by the definition.
+    pub want: u32,
+}
+
+/// One weight of the kernel check: every magnitude from 1e-3 to 1e4, and one time in 32 a
+/// special value (zeros of both signs, infinities, NaN, subnormals, the largest finite).
+fn kernel_check_value(rng: &mut Xoshiro128PlusPlus) -> f32 {
+    const SPECIAL: [f32; 8] = [
+        0.0,
+        -0.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        1e-40,
+        -3e-39,
+        f32::MAX,
+    ];
+    let v = rng.next_u32();
+    if v.is_multiple_of(32) {
+        SPECIAL[(v >> 5) as usize % SPECIAL.len()]
+    } else {
+        uniform_pm1(rng) * [1e-3f32, 1.0, 1e4][(v >> 5) as usize % 3]
+    }
+}
+
+/// Check the f32 dense-layer kernels, as this build runs them (blocked, and on Arm hard-float
+/// targets the VFP assembly loops), against their definition: `y[o] = dot(W[o], x) + b[o]`
+/// and `dx = Σ_o axpy(dy[o], W[o])` in row order ([`crate::kernels`]), for every shape
+/// `rows × cols` with `rows` in `1..=`[`KERNEL_CHECK_ROWS`] and `cols` in
+/// [`KERNEL_CHECK_COLS`], on data drawn from `seed`. Every output must have the same bits
+/// (NaN: any NaN). Returns the number of shapes checked.
+///
+/// The host's unit tests run it on the portable kernels; `cargo xtask test` runs it on the
+/// Cortex-M4F in QEMU (the firmware's `kernels` program).
+pub fn check_f32_dense_kernels(seed: u64) -> Result<u32, KernelMismatch> {
+    use crate::kernels::{axpy, dot};
+    use crate::model::view::{row_axpys, row_dots};
+    const R: usize = KERNEL_CHECK_ROWS;
+    const C: usize = KERNEL_CHECK_MAX_COLS;
+    let mut rng = Xoshiro128PlusPlus::seed_from_u64(seed);
+    let mut shapes = 0;
+    let same = |a: f32, b: f32| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+    for rows in 1..=R {
+        for cols in KERNEL_CHECK_COLS {
+            let mut w = [0.0f32; R * C];
+            let (mut x, mut dx, mut want_dx) = ([0.0f32; C], [0.0f32; C], [0.0f32; C]);
+            let (mut b, mut dy, mut y) = ([0.0f32; R], [0.0f32; R], [0.0f32; R]);
+            let w = &mut w[..rows * cols];
+            let (x, dx, want_dx) = (&mut x[..cols], &mut dx[..cols], &mut want_dx[..cols]);
+            let (b, dy, y) = (&mut b[..rows], &mut dy[..rows], &mut y[..rows]);
+            for v in w
+                .iter_mut()
+                .chain(x.iter_mut())
+                .chain(b.iter_mut())
+                .chain(dy.iter_mut())
+            {
+                *v = kernel_check_value(&mut rng);
+            }
+            row_dots(w, x, b, y);
+            row_axpys(w, dy, dx);
+            let mismatch = |pass, index: usize, got: f32, want: f32| KernelMismatch {
+                pass,
+                rows: rows as u16,
+                cols: cols as u16,
+                index: index as u16,
+                got: got.to_bits(),
+                want: want.to_bits(),
+            };
+            for (o, row) in w.chunks_exact(cols).enumerate() {
+                let want = dot(row, x) + b[o];
+                if !same(y[o], want) {
+                    return Err(mismatch("forward", o, y[o], want));
+                }
+                axpy(dy[o], row, want_dx);
+            }
+            for (i, (&got, &want)) in dx.iter().zip(want_dx.iter()).enumerate() {
+                if !same(got, want) {
+                    return Err(mismatch("backward", i, got, want));
+                }
+            }
+            shapes += 1;
+        }
+    }
+    Ok(shapes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +210,16 @@ mod tests {
             // a multiple of 2^-23: exactly representable, no rounding happened
             let k = (u + 1.0) * (1u32 << 23) as f32;
             assert_eq!(k, k.trunc());
+        }
+    }
+
+    #[test]
+    fn f32_dense_kernels_match_their_definition() {
+        for seed in 0..4 {
+            assert_eq!(
+                check_f32_dense_kernels(seed),
+                Ok((KERNEL_CHECK_ROWS * KERNEL_CHECK_COLS.len()) as u32)
+            );
         }
     }
 

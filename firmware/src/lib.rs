@@ -11,7 +11,7 @@
 //! * Memory map (one of): `board-mps2-an386` (default; QEMU), `board-stm32f4`,
 //!   `board-nrf52840` — `build.rs` copies the matching `memory/*.x` to `memory.x`.
 //!
-//! Exit statuses: [`EXIT_OK`], [`EXIT_CONFIG`] (invalid configuration or model),
+//! Exit statuses: [`EXIT_OK`], [`EXIT_CHECK`], [`EXIT_CONFIG`] (invalid configuration or model),
 //! [`EXIT_PANIC`], [`EXIT_FAULT`]. Under QEMU they become the exit status of
 //! `qemu-system-arm` (semihosting `SYS_EXIT_EXTENDED`).
 
@@ -62,6 +62,8 @@ pub static __INTERRUPTS: [unsafe extern "C" fn(); DEVICE_INTERRUPTS] =
 
 /// The program finished normally.
 pub const EXIT_OK: i32 = 0;
+/// A self-check found a wrong result (the `kernels` program).
+pub const EXIT_CHECK: i32 = 1;
 /// The build-time configuration or the model was rejected at start-up.
 pub const EXIT_CONFIG: i32 = 2;
 /// A panic (its message was logged at error level).

@@ -243,6 +243,11 @@ impl Stored for u8 {
     }
 }
 
+#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+use super::vfp::{axpys16, dot4};
+#[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
+use axpys16_portable as axpys16;
+
 /// One step `i` of four row sums: `s[r] += w[r]·x` (product, then sum: the order of
 /// [`crate::kernels::dot`]).
 #[inline(always)]
@@ -270,7 +275,7 @@ fn four_rows<T>(block: &[T], n: usize) -> [&[T]; 4] {
 /// Not inlined and not specialised by size: one copy serves every layer, which keeps a
 /// microcontroller's flash small.
 #[inline(never)]
-fn row_dots(w: &[f32], x: &[f32], b: &[f32], y: &mut [f32]) {
+pub(crate) fn row_dots(w: &[f32], x: &[f32], b: &[f32], y: &mut [f32]) {
     let n = x.len();
     let Some(block_len) = n.checked_mul(4).filter(|&b| b > 0) else {
         return;
@@ -279,13 +284,7 @@ fn row_dots(w: &[f32], x: &[f32], b: &[f32], y: &mut [f32]) {
     let (y4, y1) = y.as_chunks_mut::<4>();
     let (b4, b1) = b.as_chunks::<4>();
     for ((out, bias), block) in y4.iter_mut().zip(b4).zip(&mut blocks) {
-        let s = dot4(block, x);
-        *out = [
-            s[0] + bias[0],
-            s[1] + bias[1],
-            s[2] + bias[2],
-            s[3] + bias[3],
-        ];
+        dot4(block, x, bias, out);
     }
     for ((out, bias), row) in y1
         .iter_mut()
@@ -303,9 +302,10 @@ fn row_dots(w: &[f32], x: &[f32], b: &[f32], y: &mut [f32]) {
 /// The four row sums `Σ_i w[r][i]·x[i]` of a block of four rows (`4·x.len()` weights), each in
 /// index order: the loop over `i` is unrolled eight times and each `x[i]` loaded once per four
 /// weights, with four independent sums in flight. Its own function, so that the loop gets all
-/// the registers.
-#[inline(never)]
-fn dot4(block: &[f32], x: &[f32]) -> [f32; 4] {
+/// the registers. (On Arm hard-float targets `row_dots` uses the same loop in VFP assembly,
+/// `vfp::dot4`, with the same bits.)
+#[cfg_attr(not(all(target_arch = "arm", target_abi = "eabihf")), inline(never))]
+pub(super) fn dot4_portable(block: &[f32], x: &[f32]) -> [f32; 4] {
     let n = x.len();
     let (x8, x1) = x.as_chunks::<8>();
     let [r0, r1, r2, r3] = four_rows(block, n);
@@ -328,16 +328,23 @@ fn dot4(block: &[f32], x: &[f32]) -> [f32; 4] {
     s
 }
 
+/// One block of four rows of [`row_dots`]: `y[r] = dot4(block, x)[r] + b[r]`.
+#[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
+#[inline(always)]
+fn dot4(block: &[f32], x: &[f32], b: &[f32; 4], y: &mut [f32; 4]) {
+    let s = dot4_portable(block, x);
+    *y = [s[0] + b[0], s[1] + b[1], s[2] + b[2], s[3] + b[3]];
+}
+
 /// `dx[i] = Σ_o alpha[o]·w[o][i]`, summed over the rows `o` in order from `dx = 0` (the bits
-/// of one [`crate::kernels::axpy`] per row), for the row-major weights `w` (`dx.len()` per
-/// row); the kernel for f32 weights.
+/// of one [`crate::kernels::axpy`] per row), for the row-major f32 weights `w` (`dx.len()` per
+/// row).
 ///
-/// Sixteen columns at a time: their sums stay in registers while the kernel walks down the
-/// rows (sixteen consecutive weights of each row), so `dx` is written once and `alpha[o]`
-/// read once per sixteen weights; the last `n mod 16` columns one at a time. Not inlined, as
-/// [`row_dots`].
+/// Sixteen columns at a time ([`axpys16`]): their sums stay in registers while the kernel
+/// walks down the rows, so `dx` is written once and `alpha[o]` read once per sixteen weights;
+/// the last `n mod 16` columns one at a time. Not inlined, as [`row_dots`].
 #[inline(never)]
-fn row_axpys<T: Stored>(w: &[T], alpha: &[f32], dx: &mut [f32]) {
+pub(crate) fn row_axpys(w: &[f32], alpha: &[f32], dx: &mut [f32]) {
     let n = dx.len();
     if n == 0 {
         return;
@@ -345,40 +352,52 @@ fn row_axpys<T: Stored>(w: &[T], alpha: &[f32], dx: &mut [f32]) {
     let (dx16, dx1) = dx.as_chunks_mut::<16>();
     let mut col = 0;
     for d in dx16 {
-        let mut s = [0.0f32; 16];
-        for (row, &a) in w.chunks_exact(n).zip(alpha) {
-            if let Some(c) = row.get(col..).and_then(|r| r.first_chunk::<16>()) {
-                s[0] += a * c[0].get();
-                s[1] += a * c[1].get();
-                s[2] += a * c[2].get();
-                s[3] += a * c[3].get();
-                s[4] += a * c[4].get();
-                s[5] += a * c[5].get();
-                s[6] += a * c[6].get();
-                s[7] += a * c[7].get();
-                s[8] += a * c[8].get();
-                s[9] += a * c[9].get();
-                s[10] += a * c[10].get();
-                s[11] += a * c[11].get();
-                s[12] += a * c[12].get();
-                s[13] += a * c[13].get();
-                s[14] += a * c[14].get();
-                s[15] += a * c[15].get();
-            }
-        }
-        *d = s;
+        *d = axpys16(w, n, col, alpha);
         col += 16;
     }
     for d in dx1 {
         let mut s = 0.0f32;
         for (row, &a) in w.chunks_exact(n).zip(alpha) {
             if let Some(c) = row.get(col) {
-                s += a * c.get();
+                s += a * c;
             }
         }
         *d = s;
         col += 1;
     }
+}
+
+/// The sixteen column sums `d[j] = Σ_o alpha[o]·w[o·n + col + j]`, from 0 and the rows `o`
+/// in order, over the rows `o < min(w.len() / n, alpha.len())` (zeros where `col + 16 > n`).
+/// (On Arm hard-float targets the kernels use the same loop in VFP assembly,
+/// `vfp::axpys16`, with the same bits.)
+#[inline(always)]
+pub(super) fn axpys16_portable(w: &[f32], n: usize, col: usize, alpha: &[f32]) -> [f32; 16] {
+    let mut s = [0.0f32; 16];
+    if n == 0 {
+        return s;
+    }
+    for (row, &a) in w.chunks_exact(n).zip(alpha) {
+        if let Some(c) = row.get(col..).and_then(|r| r.first_chunk::<16>()) {
+            s[0] += a * c[0];
+            s[1] += a * c[1];
+            s[2] += a * c[2];
+            s[3] += a * c[3];
+            s[4] += a * c[4];
+            s[5] += a * c[5];
+            s[6] += a * c[6];
+            s[7] += a * c[7];
+            s[8] += a * c[8];
+            s[9] += a * c[9];
+            s[10] += a * c[10];
+            s[11] += a * c[11];
+            s[12] += a * c[12];
+            s[13] += a * c[13];
+            s[14] += a * c[14];
+            s[15] += a * c[15];
+        }
+    }
+    s
 }
 
 /// One element `d = dx[i]` of four row updates in row order: `d += a[r]·w[r]` (the order of

@@ -17,6 +17,8 @@ pub enum Program {
     Sample,
     /// Energy scoring.
     Energy,
+    /// Checks the f32 dense kernels against their definition.
+    Kernels,
     /// Fails on purpose (a panic), for the error-path check.
     SelftestFail,
 }
@@ -27,6 +29,7 @@ impl Program {
         match self {
             Program::Sample => "sample",
             Program::Energy => "energy",
+            Program::Kernels => "kernels",
             Program::SelftestFail => "selftest_fail",
         }
     }

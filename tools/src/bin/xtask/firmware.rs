@@ -101,6 +101,7 @@ pub fn check() -> Result<()> {
         step_size: None,
         adapt: Some(Adapt::Target(Adaptation::optimal_mala().target)),
     };
+    check_kernels()?;
     for (encoding, settings) in [
         ("f32", f32_settings),
         ("int16", int16_settings),
@@ -330,6 +331,20 @@ fn check_bad_model_exits_nonzero() -> Result<()> {
     let run = host::run_program(Program::Sample, &env, QEMU_TIMEOUT);
     let _ = std::fs::remove_dir_all(&dir);
     expect_failure(&run?, 2, &["invalid model file", "ChecksumMismatch"])
+}
+
+/// The f32 dense kernels as the Cortex-M4F runs them (VFP assembly) against their definition,
+/// bit for bit, on every shape of `emberflow_core::testing::check_f32_dense_kernels`.
+fn check_kernels() -> Result<()> {
+    let run = host::run_program(Program::Kernels, &[], QEMU_TIMEOUT)?;
+    run.ensure_success()?;
+    let shapes = run
+        .frames
+        .iter()
+        .find_map(|f| f.message.strip_prefix("ef:kernels shapes="))
+        .with_context(|| format!("no `ef:kernels` frame; frames:\n{}", run.transcript()))?;
+    eprintln!("firmware: f32 dense kernels bit-identical to their definition ({shapes} shapes)");
+    Ok(())
 }
 
 /// A panic on the MCU: an error frame with the message and exit status 101.
@@ -689,27 +704,30 @@ pub fn bench() -> Result<()> {
 
 /// What the figures say, written next to them.
 const FIRMWARE_NOTES: &str = "
-Where the instructions go (f32 MALA step, from an instruction trace of QEMU at opt-level \"s\"):
-the dense kernels take about 83 % (forward about 3.1 instructions per MAC with the bias, backward
-about 2.6, block set-up and the small first and last layers included); the rest, about 12,000
-instructions, is the network around them (LeakyReLU forward and backward, zeroing and copying
-the tapes: about 9,000), the tilt and the proposal, whose two Box–Muller normals call libm's
-`sincosf`, evaluated in soft-float f64 on the single-precision FPU (about 2,500).
-Format version 2 aligns every tensor's data to 4 bytes in the file and the firmware places the
-file at a 16-byte aligned address, so the kernels (`core/src/model/view.rs`) read f32 weights as
-`&[f32]` (`bytemuck::try_cast_slice`, no `unsafe`): one `VLDR` per weight, where version 1
-needed a byte-wise load and a `VMOV`. The forward kernel reduces four rows by eight inputs
-(79 instructions per 32 MACs in its inner loop: 2.47 per MAC), the backward kernel sixteen
-columns down the rows (39 per 16 MACs: 2.44); every output is still a sequential sum in index
-order, so host and MCU agree to the bit. The target of 2.5 per MAC for the whole step is out of
-reach this way: a `VLDR` and a `VMLA` per weight make 2 per MAC before any loop, set-up or
-activation, and the step's work outside the dense layers adds about 0.57 per MAC, so the floor
-is about 2.6. Going lower needs loads of several weights per instruction (`VLDM`), which the
-Cortex-M4F's VFP offers only for consecutive registers: LLVM forms them only when its register
-allocation happens to line up, and the core forbids the inline assembly that would force them;
-plus single-precision normals and tapes that are not zeroed in the core's MCMC and energy code.
-int16 and int8 weights take an integer load and a `VCVT` each, so their narrower kernels (four
-rows by four) cost more per MAC than f32.
+Where the instructions go (2-D f32 MALA step, about 44,200 instructions, from an instruction
+trace of QEMU at opt-level \"s\"): the dense kernels about 31,000 (forward 15,200 with the
+biases, backward 15,800), the network code around them (LeakyReLU forward and backward, the
+tapes) about 6,300, zeroing and copying buffers about 3,100, libm's `sincosf` for the Box–Muller
+normals, evaluated in soft-float f64 on the single-precision FPU, about 2,400 per pair of
+normals (which is why the d = 16 MALA step, 8 pairs, costs 2.98 per MAC), and the MALA step
+itself with its square root and logarithm about 900.
+On Arm hard-float targets the inner loops of the f32 kernels are VFP assembly
+(`core/src/model/vfp.rs`, the one module of the core with `unsafe` code): each row's weights
+come in eight at a time with one `VLDMIA` (post-increment: no address arithmetic), and each
+multiply–accumulate is one `VMLA.F32`, which rounds the product and then the sum, exactly as the
+portable `s += w * x` (it is not fused). The forward kernel reduces four rows by eight inputs
+(39 instructions per 32 MACs: 1.22 per MAC), the backward kernel keeps sixteen column sums in
+registers while it walks down the rows (22 per 16 MACs: 1.38). Every output is still a
+sequential sum in index order, so host and MCU agree to the bit: `cargo xtask test` runs the
+firmware's `kernels` program, which checks these loops against their definition on 270 shapes
+(rows 1–9, every remainder of the columns modulo 8 and 16, values of every magnitude with
+signed zeros, infinities, NaN and subnormals), besides the sampler's output against the host's.
+Compiled from the portable Rust, each weight took its own `VLDR` (LLVM forms multi-register
+loads only when its register allocation happens to line up): 2.44–2.47 instructions per MAC in
+the loops and 3.41 for the whole MALA step. The format's 4-byte alignment of tensor data
+(version 2) and the 16-byte aligned placement of the file let both read f32 weights in place.
+int16 and int8 weights take an integer load and a `VCVT` each, so their kernels (portable Rust,
+four rows by four) cost more per MAC than f32.
 
 Flash: the model file, then libm's `sincosf` with its soft-float f64 helpers (about 5 KiB, for
 the Box–Muller normals), the sampler (MALA, IMH and i-SIR are all linked since the global move
