@@ -13,13 +13,17 @@ pub fn uniform_open01<R: RngCore + ?Sized>(rng: &mut R) -> f32 {
     ((rng.next_u32() >> 9) as f32 + 0.5) * SCALE
 }
 
-/// A pair of independent standard normals (Box–Muller).
+/// A pair of independent standard normals (Box–Muller): `r = √(−2 ln u₁)` and the angle
+/// `2π·u₂`, for two draws of [`uniform_open01`]. The angle's sine and cosine come from `u₂`'s
+/// 23-bit integer through [`math::sin_cos_turn23`] (exact reduction, single precision), not
+/// from a rounded `2π·u₂`.
 #[inline]
 pub fn standard_normal_pair<R: RngCore + ?Sized>(rng: &mut R) -> (f32, f32) {
     let u1 = uniform_open01(rng);
-    let u2 = uniform_open01(rng);
+    // u₂ = (k + ½)·2⁻²³, as `uniform_open01` would make it from the same draw
+    let k2 = rng.next_u32() >> 9;
     let r = math::sqrt(-2.0 * math::ln(u1));
-    let (s, c) = math::sin_cos(math::TWO_PI * u2);
+    let (s, c) = math::sin_cos_turn23(k2);
     (r * c, r * s)
 }
 

@@ -704,13 +704,15 @@ pub fn bench() -> Result<()> {
 
 /// What the figures say, written next to them.
 const FIRMWARE_NOTES: &str = "
-Where the instructions go (2-D f32 MALA step, about 44,200 instructions, from an instruction
+Where the instructions go (2-D f32 MALA step, about 41,900 instructions, from an instruction
 trace of QEMU at opt-level \"s\"): the dense kernels about 31,000 (forward 15,200 with the
 biases, backward 15,800), the network code around them (LeakyReLU forward and backward, the
-tapes) about 6,300, zeroing and copying buffers about 3,100, libm's `sincosf` for the Box–Muller
-normals, evaluated in soft-float f64 on the single-precision FPU, about 2,400 per pair of
-normals (which is why the d = 16 MALA step, 8 pairs, costs 2.98 per MAC), and the MALA step
-itself with its square root and logarithm about 900.
+tapes) about 6,300, zeroing and copying buffers about 3,100, and the MALA step itself with its
+normals, square roots and logarithm about 1,100. A pair of Box–Muller normals costs about 90
+instructions: the angle's sine and cosine are single-precision polynomials after an exact
+reduction of the uniform's 23-bit integer (`math::sin_cos_turn23`); libm's `sincosf`, which
+works in double precision (software on this FPU), took about 2,400 and linked about 6 KiB of
+soft-float code.
 On Arm hard-float targets the inner loops of the f32 kernels are VFP assembly
 (`core/src/model/vfp.rs`, the one module of the core with `unsafe` code): each row's weights
 come in eight at a time with one `VLDMIA` (post-increment: no address arithmetic), and each
@@ -729,8 +731,7 @@ the loops and 3.41 for the whole MALA step. The format's 4-byte alignment of ten
 int16 and int8 weights take an integer load and a `VCVT` each, so their kernels (portable Rust,
 four rows by four) cost more per MAC than f32.
 
-Flash: the model file, then libm's `sincosf` with its soft-float f64 helpers (about 5 KiB, for
-the Box–Muller normals), the sampler (MALA, IMH and i-SIR are all linked since the global move
+Flash: the model file, then the sampler (MALA, IMH and i-SIR are all linked since the global move
 is a run-time setting of the core's kernel) and the dense kernels. The build script
 (`firmware/build.rs`) checks the compiled-in file completely and writes its header as a constant
 (plus the dimension, the CRC and the set of weight encodings), so the firmware checks only the
