@@ -724,9 +724,9 @@ sequential sum in index order, so host and MCU agree to the bit: `cargo xtask te
 firmware's `kernels` program, which checks these loops against their definition on 270 shapes
 (rows 1–9, every remainder of the columns modulo 8 and 16, values of every magnitude with
 signed zeros, infinities, NaN and subnormals), besides the sampler's output against the host's.
-Compiled from the portable Rust, each weight took its own `VLDR` (LLVM forms multi-register
-loads only when its register allocation happens to line up): 2.44–2.47 instructions per MAC in
-the loops and 3.41 for the whole MALA step. The format's 4-byte alignment of tensor data
+Compiled from the portable Rust, each weight takes its own `VLDR` (LLVM forms multi-register
+loads only when its register allocation happens to line up): at least two instructions per MAC.
+The format's 4-byte alignment of tensor data
 (version 2) and the 16-byte aligned placement of the file let both read f32 weights in place.
 int16 and int8 weights take an integer load and a `VCVT` each, so their kernels (portable Rust,
 four rows by four) cost more per MAC than f32.
