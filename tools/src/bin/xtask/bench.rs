@@ -77,9 +77,87 @@ pub fn run_core(args: &[String]) -> Result<()> {
             );
         }
     }
+    md += &many_chains();
     replace_section(&root.join("BENCHMARKS.md"), "Core kernel", &md)?;
     eprintln!("BENCHMARKS.md: section `Core kernel` updated");
     Ok(())
+}
+
+/// Chains of the throughput table (the batch of the paper and of the PyTorch reference).
+const MANY_CHAINS: usize = 256;
+
+/// Throughput of the core kernel on many chains at once, as the trainer runs them: 256 chains
+/// of the 2-D paper model (seeded weights) split over every core, each chain stepped by
+/// `mala_step` / `isir_step` with its own generator; chain-steps per second, median of 5
+/// timed windows after one untimed one. Next to the figures recorded for the PyTorch
+/// reference and the JAX peer on this machine type (quoted, not rerun here).
+fn many_chains() -> String {
+    use emberflow_core::models::{Energy2d, Flow2d};
+    use emberflow_core::testing::seeded_paper_model;
+    use emberflow_core::{ChainState, Flow, StepStats, Xoshiro128PlusPlus, isir_step, mala_step};
+    use std::time::Instant;
+
+    let (energy, flow): (Energy2d, Flow2d) = seeded_paper_model(1, 2.0);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut rng = Xoshiro128PlusPlus::seed_from_u64(7);
+    let mut chains: Vec<(ChainState<2>, Xoshiro128PlusPlus)> = (0..MANY_CHAINS)
+        .map(|i| {
+            let mut x = [0.0; 2];
+            flow.sample(&mut rng, &mut x);
+            (
+                ChainState::new(&energy, x, 0.01),
+                Xoshiro128PlusPlus::stream(1, i as u32),
+            )
+        })
+        .collect();
+    // chain-steps per second of `steps` steps of every chain, the chains split over the cores
+    let mut rate = |steps: usize, isir: bool| -> f64 {
+        let chunk = MANY_CHAINS.div_ceil(threads);
+        let start = Instant::now();
+        std::thread::scope(|scope| {
+            for part in chains.chunks_mut(chunk) {
+                let (energy, flow) = (&energy, &flow);
+                scope.spawn(move || {
+                    let mut stats = StepStats::default();
+                    for (chain, rng) in part.iter_mut() {
+                        for _ in 0..steps {
+                            if isir {
+                                isir_step(energy, flow, chain, 64, rng, &mut stats);
+                            } else {
+                                mala_step(energy, chain, rng, None, &mut stats);
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        (MANY_CHAINS * steps) as f64 / start.elapsed().as_secs_f64()
+    };
+    let mut windows = |steps: usize, isir: bool| -> f64 {
+        rate(steps, isir);
+        median((0..5).map(|_| rate(steps, isir)).collect())
+    };
+    let mala = windows(400, false);
+    let isir = windows(8, true);
+    let mut md = format!(
+        "\nMany chains ({MANY_CHAINS} chains of the 2-D paper model, seeded weights, over \
+         {threads} threads; median of 5 windows), next to the figures recorded on this machine \
+         type for the paper-faithful PyTorch reference (`anchors/torch_ref/RESULTS.md`, §3: \
+         256 chains, 2 threads, trained model) and the hand-written JAX `jit`+`vmap` MALA quoted \
+         in the project guide; those two are quoted, not rerun by this command:\n\n"
+    );
+    md += "| operation | emberflow, chain-steps/s | PyTorch reference | JAX peer |\n";
+    md += "|---|---:|---:|---:|\n";
+    md += &format!(
+        "| MALA step | {mala:.0} | 208000 ({:.1}×) | 883000 ({:.2}×) |\n",
+        mala / 208_000.0,
+        mala / 883_000.0
+    );
+    md += &format!(
+        "| i-SIR move, N = 64 | {isir:.0} | 14260 ({:.1}×) | — |\n",
+        isir / 14_260.0
+    );
+    md
 }
 
 fn median_ns(dir: &Path) -> Result<f64> {
