@@ -704,9 +704,9 @@ pub fn bench() -> Result<()> {
 
 /// What the figures say, written next to them.
 const FIRMWARE_NOTES: &str = "
-Where the instructions go (2-D f32 MALA step, about 41,900 instructions, from an instruction
-trace of QEMU at opt-level \"s\"): the dense kernels about 31,000 (forward 15,200 with the
-biases, backward 15,800), the network code around them (LeakyReLU forward and backward, the
+Where the instructions go (2-D f32 MALA step, about 41,000 instructions, from an instruction
+trace of QEMU at opt-level \"s\"): the dense kernels about 30,100 (forward 15,200 with the
+biases, backward 14,900), the network code around them (LeakyReLU forward and backward, the
 tapes) about 6,300, zeroing and copying buffers about 3,100, and the MALA step itself with its
 normals, square roots and logarithm about 1,100. A pair of Box–Muller normals costs about 90
 instructions: the angle's sine and cosine are single-precision polynomials after an exact
@@ -719,7 +719,7 @@ come in eight at a time with one `VLDMIA` (post-increment: no address arithmetic
 multiply–accumulate is one `VMLA.F32`, which rounds the product and then the sum, exactly as the
 portable `s += w * x` (it is not fused). The forward kernel reduces four rows by eight inputs
 (39 instructions per 32 MACs: 1.22 per MAC), the backward kernel keeps sixteen column sums in
-registers while it walks down the rows (22 per 16 MACs: 1.38). Every output is still a
+registers while it walks down the rows, two at a time (41 per 32 MACs: 1.28). Every output is still a
 sequential sum in index order, so host and MCU agree to the bit: `cargo xtask test` runs the
 firmware's `kernels` program, which checks these loops against their definition on 270 shapes
 (rows 1–9, every remainder of the columns modulo 8 and 16, values of every magnitude with
