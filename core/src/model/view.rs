@@ -246,7 +246,7 @@ impl Stored for u8 {
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
 use super::vfp::{axpys16, dot4};
 #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
-use axpys16_portable as axpys16;
+use {axpys16_portable as axpys16, dot4_portable as dot4};
 
 /// One step `i` of four row sums: `s[r] += w[r]·x` (product, then sum: the order of
 /// [`crate::kernels::dot`]).
@@ -305,7 +305,7 @@ pub(crate) fn row_dots(w: &[f32], x: &[f32], b: &[f32], y: &mut [f32]) {
 /// the registers. (On Arm hard-float targets `row_dots` uses the same loop in VFP assembly,
 /// `vfp::dot4`, with the same bits.)
 #[cfg_attr(not(all(target_arch = "arm", target_abi = "eabihf")), inline(never))]
-pub(super) fn dot4_portable(block: &[f32], x: &[f32]) -> [f32; 4] {
+fn dot4_sums(block: &[f32], x: &[f32]) -> [f32; 4] {
     let n = x.len();
     let (x8, x1) = x.as_chunks::<8>();
     let [r0, r1, r2, r3] = four_rows(block, n);
@@ -328,11 +328,11 @@ pub(super) fn dot4_portable(block: &[f32], x: &[f32]) -> [f32; 4] {
     s
 }
 
-/// One block of four rows of [`row_dots`]: `y[r] = dot4(block, x)[r] + b[r]`.
-#[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
+/// One block of four rows of [`row_dots`]: `y[r] = dot4_sums(block, x)[r] + b[r]`. (On Arm
+/// hard-float targets `vfp::dot4`, which falls back to this for blocks shorter than `4·x.len()`.)
 #[inline(always)]
-fn dot4(block: &[f32], x: &[f32], b: &[f32; 4], y: &mut [f32; 4]) {
-    let s = dot4_portable(block, x);
+pub(super) fn dot4_portable(block: &[f32], x: &[f32], b: &[f32; 4], y: &mut [f32; 4]) {
+    let s = dot4_sums(block, x);
     *y = [s[0] + b[0], s[1] + b[1], s[2] + b[2], s[3] + b[3]];
 }
 
