@@ -56,7 +56,6 @@ pub mod model;
 pub mod models;
 pub mod network;
 pub mod random;
-pub mod rng;
 pub mod targets;
 pub mod testing;
 
@@ -73,4 +72,4 @@ pub use mcmc::{
 pub use model::{Encoding, ModelKind, ModelView};
 pub use network::{Act, Chain, Layer, Mlp1, Mlp2, Mlp3, Mlp4, Network, Parameters, Tape};
 pub use rand_core::RngCore;
-pub use rng::Xoshiro128PlusPlus;
+pub use random::{SeedStream, Xoshiro128PlusPlus, chain_rng, choose, shuffle, uniform_index};

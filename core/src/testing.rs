@@ -21,15 +21,13 @@ use crate::energy::{MlpEnergy, Tilted};
 use crate::gaussian::DiagGaussian;
 use crate::models::{PaperEnergy, PaperEnergyNet, PaperFlow};
 use crate::network::Parameters;
-use crate::rng::Xoshiro128PlusPlus;
+use crate::random::{SeedStream, Xoshiro128PlusPlus};
 use rand_core::RngCore;
 
 /// Scale of the seeded energy network's parameters (`scale · U[−1, 1)`).
 pub const SEEDED_ENERGY_SCALE: f32 = 0.3;
 /// Scale of the seeded flow's conditioner parameters.
 pub const SEEDED_FLOW_SCALE: f32 = 0.3;
-/// Mixed into the model seed for the flow, so energy and flow draw different streams.
-const FLOW_SEED_MIX: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// A uniform variate on `[−1, 1)` with 24 random bits, exactly representable.
 #[inline]
@@ -78,9 +76,11 @@ pub fn seeded_paper_model<
         energy.energy.visit_mut(f)
     });
     let mut flow = PaperFlow::<D, A, B, H, K>::identity(base);
-    fill_params_deterministic(model_seed ^ FLOW_SEED_MIX, SEEDED_FLOW_SCALE, |f| {
-        flow.visit_mut(f)
-    });
+    fill_params_deterministic(
+        SeedStream::SEEDED_FLOW.seed(model_seed),
+        SEEDED_FLOW_SCALE,
+        |f| flow.visit_mut(f),
+    );
     (energy, flow)
 }
 

@@ -1,6 +1,7 @@
-//! Persistent-chain MCMC: MALA, flow-proposed independent MH and i-SIR, and the FlowMC schedule.
+//! Persistent-chain MCMC: MALA, flow-proposed independent MH and i-SIR, the FlowMC schedule,
+//! and the unadjusted Langevin algorithm ([`ula`], the one kernel that is not MH-corrected).
 //!
-//! Every kernel targets `π ∝ exp(−U)` for a `U: Energy<D>` and is exactly MH-corrected, so with
+//! Every other kernel targets `π ∝ exp(−U)` for a `U: Energy<D>` and is exactly MH-corrected, so with
 //! adaptation frozen each one leaves π invariant. Every step consumes the same number of random
 //! draws whatever happens (a rejected or non-finite proposal included), so one seed gives one
 //! chain on every platform. A non-finite energy, gradient, density or state rejects the proposal
@@ -13,6 +14,7 @@ mod imh;
 mod isir;
 mod mala;
 mod stats;
+mod ula;
 
 pub use adapt::Adaptation;
 pub use chain::ChainState;
@@ -21,6 +23,7 @@ pub use imh::imh_step;
 pub use isir::isir_step;
 pub use mala::mala_step;
 pub use stats::StepStats;
+pub use ula::ula;
 
 #[inline]
 fn all_finite(v: &[f32]) -> bool {

@@ -1,4 +1,4 @@
-//! Portable variates built on any [`RngCore`]: uniform in the open interval (0, 1) and the
+//! Variates built on any [`RngCore`]: uniform in the open interval (0, 1) and the
 //! standard normal (Box–Muller through [`crate::math`]), bit-identical on every platform.
 
 use crate::math;
@@ -58,7 +58,7 @@ pub fn log_uniform<R: RngCore + ?Sized>(rng: &mut R) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Xoshiro128PlusPlus;
+    use crate::random::Xoshiro128PlusPlus;
 
     #[test]
     fn uniform_bounds_at_extremes() {
