@@ -17,13 +17,15 @@
 //! | `EMBERFLOW_STEP_SIZE` | initial MALA step size η | the model's |
 //! | `EMBERFLOW_ADAPT` | warm-up adaptation: `off`, `on` (the model's rule, else target 0.75), `optimal` (0.574) or a target in (0, 1) | the model's |
 //!
-//! The sampling protocol these drive is [`crate::protocol`]. [`RawConfig::sample`] is a
-//! `const fn`: the program evaluates it when it is compiled (`const`), so no parsing code
-//! reaches the MCU's flash, and reports a bad value at start-up — a clear error and
-//! [`crate::EXIT_CONFIG`] instead of a failed build. Surrounding ASCII white space is ignored.
+//! The sampling protocol these drive is [`emberflow_core::mcmc::run`], which also defines the
+//! text form of the global move and the adaptation ([`parse_global`], [`parse_adapt`]).
+//! [`RawConfig::sample`] is a `const fn`: the program evaluates it when it is compiled
+//! (`const`), so no parsing code reaches the MCU's flash, and reports a bad value at start-up —
+//! a clear error and [`crate::EXIT_CONFIG`] instead of a failed build. Surrounding ASCII white
+//! space is ignored.
 
-use crate::protocol::{Adapt, Overrides, Run};
-use emberflow_core::{Adaptation, GlobalMove};
+use emberflow_core::GlobalMove;
+use emberflow_core::mcmc::run::{Adapt, Overrides, Run, parse_adapt, parse_decimal, parse_global};
 
 /// The raw strings, as captured by [`build_config!`](crate::build_config).
 #[derive(Clone, Copy, Debug, Default)]
@@ -112,32 +114,7 @@ pub struct SampleConfig {
     /// `EMBERFLOW_STEP_SIZE`.
     pub step_size: Option<f32>,
     /// `EMBERFLOW_ADAPT`.
-    pub adapt: Option<AdaptSetting>,
-}
-
-/// A value of `EMBERFLOW_ADAPT`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum AdaptSetting {
-    /// `off` (or `none`).
-    Off,
-    /// `on` (or `default`).
-    On,
-    /// `optimal`: the target acceptance of [`Adaptation::optimal_mala`].
-    Optimal,
-    /// A target acceptance in (0, 1).
-    Target(f32),
-}
-
-impl AdaptSetting {
-    /// The protocol's setting.
-    pub fn adapt(self) -> Adapt {
-        match self {
-            AdaptSetting::Off => Adapt::Off,
-            AdaptSetting::On => Adapt::On,
-            AdaptSetting::Optimal => Adapt::Target(Adaptation::optimal_mala().target),
-            AdaptSetting::Target(t) => Adapt::Target(t),
-        }
-    }
+    pub adapt: Option<Adapt>,
 }
 
 impl SampleConfig {
@@ -148,7 +125,7 @@ impl SampleConfig {
             mala_steps: self.mala_steps,
             rounds: self.rounds,
             step_size: self.step_size,
-            adapt: self.adapt.map(AdaptSetting::adapt),
+            adapt: self.adapt,
         }
     }
 }
@@ -161,53 +138,6 @@ const fn err(var: &'static str, value: &'static str, expected: &'static str) -> 
     }
 }
 
-/// `s` without surrounding ASCII white space.
-const fn trimmed(s: &str) -> &[u8] {
-    s.as_bytes().trim_ascii()
-}
-
-const fn same(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
-/// A decimal integer at most `max` (an optional `+`, then digits).
-const fn decimal(b: &[u8], max: u64) -> Option<u64> {
-    let digits = match b {
-        [b'+', rest @ ..] => rest,
-        _ => b,
-    };
-    if digits.is_empty() {
-        return None;
-    }
-    let mut v: u64 = 0;
-    let mut i = 0;
-    while i < digits.len() {
-        let d = digits[i];
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        v = match v.checked_mul(10) {
-            Some(v) => match v.checked_add((d - b'0') as u64) {
-                Some(v) => v,
-                None => return None,
-            },
-            None => return None,
-        };
-        i += 1;
-    }
-    if v > max { None } else { Some(v) }
-}
-
 /// The integer variable `var` (at most `max`), or `default` when it is not set.
 const fn int(
     var: &'static str,
@@ -218,7 +148,7 @@ const fn int(
 ) -> Result<u64, ConfigError> {
     match raw {
         None => Ok(default),
-        Some(s) => match decimal(trimmed(s), max) {
+        Some(s) => match parse_decimal(s, max) {
             Some(v) => Ok(v),
             None => Err(err(var, s, expected)),
         },
@@ -234,40 +164,26 @@ const fn optional(
 ) -> Result<Option<u64>, ConfigError> {
     match raw {
         None => Ok(None),
-        Some(s) => match decimal(trimmed(s), max) {
+        Some(s) => match parse_decimal(s, max) {
             Some(v) => Ok(Some(v)),
             None => Err(err(var, s, expected)),
         },
     }
 }
 
-/// Parse `none`, `imh`, `isir` or `isir:N` (N ≥ 2).
-pub const fn parse_global(s: &'static str) -> Result<GlobalMove, ConfigError> {
+/// `EMBERFLOW_GLOBAL`: [`parse_global`]'s grammar.
+const fn global(s: &'static str) -> Result<GlobalMove, ConfigError> {
     const EXPECTED: &str = "`none`, `imh`, `isir` or `isir:N` with 2 <= N <= 65535";
-    let t = trimmed(s);
-    if same(t, b"none") {
-        Ok(GlobalMove::None)
-    } else if same(t, b"imh") {
-        Ok(GlobalMove::Imh)
-    } else if same(t, b"isir") {
-        Ok(GlobalMove::Isir { particles: 64 })
-    } else {
-        match t {
-            [b'i', b's', b'i', b'r', b':', n @ ..] => match decimal(n, u16::MAX as u64) {
-                Some(particles) if particles >= 2 => Ok(GlobalMove::Isir {
-                    particles: particles as u16,
-                }),
-                _ => Err(err("EMBERFLOW_GLOBAL", s, EXPECTED)),
-            },
-            _ => Err(err("EMBERFLOW_GLOBAL", s, EXPECTED)),
-        }
+    match parse_global(s) {
+        Ok(g) => Ok(g),
+        Err(_) => Err(err("EMBERFLOW_GLOBAL", s, EXPECTED)),
     }
 }
 
 /// An f32 from the bits `build.rs` derived from a decimal value (no float parsing here).
 pub const fn float_bits(bits: Option<&'static str>) -> Option<f32> {
     match bits {
-        Some(b) => match decimal(trimmed(b), u32::MAX as u64) {
+        Some(b) => match parse_decimal(b, u32::MAX as u64) {
             Some(v) => Some(f32::from_bits(v as u32)),
             None => None,
         },
@@ -275,24 +191,12 @@ pub const fn float_bits(bits: Option<&'static str>) -> Option<f32> {
     }
 }
 
-/// Parse `off`, `on`, `optimal` or a target acceptance in (0, 1) (given as its f32 `bits`).
-pub const fn parse_adapt(
-    s: &'static str,
-    bits: Option<&'static str>,
-) -> Result<AdaptSetting, ConfigError> {
+/// `EMBERFLOW_ADAPT`: [`parse_adapt`]'s grammar, a number given as its f32 `bits`.
+const fn adapt(s: &'static str, bits: Option<&'static str>) -> Result<Adapt, ConfigError> {
     const EXPECTED: &str = "`off`, `on`, `optimal` or a target acceptance in (0, 1)";
-    let t = trimmed(s);
-    if same(t, b"off") || same(t, b"none") {
-        Ok(AdaptSetting::Off)
-    } else if same(t, b"on") || same(t, b"default") {
-        Ok(AdaptSetting::On)
-    } else if same(t, b"optimal") {
-        Ok(AdaptSetting::Optimal)
-    } else {
-        match float_bits(bits) {
-            Some(target) if target > 0.0 && target < 1.0 => Ok(AdaptSetting::Target(target)),
-            _ => Err(err("EMBERFLOW_ADAPT", s, EXPECTED)),
-        }
+    match parse_adapt(s, float_bits(bits)) {
+        Ok(a) => Ok(a),
+        Err(_) => Err(err("EMBERFLOW_ADAPT", s, EXPECTED)),
     }
 }
 
@@ -337,7 +241,7 @@ impl RawConfig {
             WARMUP
         ));
         let global = match self.global {
-            Some(s) => Some(tri!(parse_global(s))),
+            Some(s) => Some(tri!(global(s))),
             None => None,
         };
         const STEPS: &str = "an integer in 0..=65535";
@@ -376,7 +280,7 @@ impl RawConfig {
             },
         };
         let adapt = match self.adapt {
-            Some(s) => Some(tri!(parse_adapt(s, self.adapt_bits))),
+            Some(s) => Some(tri!(adapt(s, self.adapt_bits))),
             None => None,
         };
         Ok(SampleConfig {

@@ -2,9 +2,9 @@
 //!
 //! The runtime shared by the firmware programs in `src/bin/`: the defmt transport, the panic
 //! and fault handlers, [`exit`], the build-time configuration ([`config`]), the compiled-in
-//! model file ([`model`]), the sampling and scoring protocol shared with the host
-//! ([`protocol`]), the cost counter ([`cost`]), the stack high-water mark ([`stack`]) and the
-//! frames the host decodes ([`wire`]).
+//! model file ([`model`]), the cost counter ([`cost`]), the stack high-water mark ([`stack`])
+//! and the defmt frames the host decodes ([`frames`]). The sampling and scoring protocol,
+//! shared with the host, is core's [`emberflow_core::mcmc::run`].
 //!
 //! * Transport (one of): `defmt-semihosting` (default; QEMU, or a board under a debugger) or
 //!   `defmt-rtt` (boards, read by probe-rs).
@@ -31,10 +31,9 @@ use defmt_semihosting as _;
 
 pub mod config;
 pub mod cost;
+pub mod frames;
 pub mod model;
-pub mod protocol;
 pub mod stack;
-pub mod wire;
 
 /// Device interrupts of the board (external interrupts of its NVIC).
 #[cfg(feature = "board-mps2-an386")]

@@ -37,10 +37,13 @@ impl Default for Adaptation {
 }
 
 impl Adaptation {
+    /// The asymptotically optimal MALA acceptance, 0.574.
+    pub const OPTIMAL_MALA_TARGET: f32 = 0.574;
+
     /// The default rule with the asymptotically optimal MALA acceptance, 0.574.
     pub fn optimal_mala() -> Self {
         Self {
-            target: 0.574,
+            target: Self::OPTIMAL_MALA_TARGET,
             ..Self::default()
         }
     }

@@ -13,6 +13,7 @@ mod flowmc;
 mod imh;
 mod isir;
 mod mala;
+pub mod run;
 mod stats;
 mod ula;
 
@@ -22,6 +23,7 @@ pub use flowmc::{FlowMc, FlowMcConfig, GlobalMove, Schedule};
 pub use imh::imh_step;
 pub use isir::isir_step;
 pub use mala::mala_step;
+pub use run::{Adapt, Observer, Overrides, Protocol, Run, Step, parse_adapt, parse_global};
 pub use stats::StepStats;
 pub use ula::ula;
 

@@ -1,5 +1,5 @@
 //! Energy scoring (anomaly use) with the compiled-in model: `U = −ln π` (unnormalised) for
-//! each point, given in data units (`emberflow_firmware::protocol::score`, the host's
+//! each point, given in data units (`emberflow_core::mcmc::run::score`, the host's
 //! `emberflow energy` runs the same source).
 //!
 //! Points (data units, `D` coordinates each), in order of precedence:
@@ -13,10 +13,11 @@
 #![no_std]
 #![no_main]
 
+use emberflow_core::mcmc::run as protocol;
 use emberflow_firmware::config::ConfigError;
 use emberflow_firmware::cost::{Counter, Tally};
 use emberflow_firmware::model::{self, D};
-use emberflow_firmware::{EXIT_OK, exit, or_exit, protocol, wire};
+use emberflow_firmware::{EXIT_OK, exit, frames, or_exit};
 
 const GRID: u32 = 9;
 
@@ -120,7 +121,7 @@ fn grid_points(mut f: impl FnMut([f32; D])) -> u32 {
 fn main() -> ! {
     let counter = Counter::start();
     let (model, crc) = model::load();
-    wire::begin_energy(crc, D);
+    frames::begin_energy(crc, D);
 
     let mut tally = Tally::default();
     let mut index = 0u32;
@@ -128,7 +129,7 @@ fn main() -> ! {
         let start = counter.now();
         let u = protocol::score(&model, &x);
         tally.add(counter.since(start));
-        wire::energy(index, &x, u);
+        frames::energy(index, &x, u);
         index += 1;
     };
     let points = match (
@@ -142,8 +143,8 @@ fn main() -> ! {
         (None, Some(path)) => or_exit(file_points(path, &mut score), "invalid points"),
         (None, None) => grid_points(&mut score),
     };
-    wire::cost("energy", &tally);
-    wire::memory();
-    wire::end(u64::from(points));
+    frames::cost("energy", &tally);
+    frames::memory();
+    frames::end(u64::from(points));
     exit(EXIT_OK)
 }

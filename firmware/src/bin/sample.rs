@@ -1,7 +1,7 @@
 //! FlowMC sampling of the compiled-in model on the MCU; the samples go to the host as defmt
 //! frames, in data units.
 //!
-//! The protocol is `emberflow_firmware::protocol` (the host's `emberflow sample` runs the same
+//! The protocol is `emberflow_core::mcmc::run` (the host's `emberflow sample` runs the same
 //! source, and `cargo xtask test` checks the two agree bit for bit). After the samples: the
 //! per-chain counts, the cost per MALA step and per global move (measured on the recorded
 //! sweeps only) and the stack high-water mark. Settings: `emberflow_firmware::config`.
@@ -9,11 +9,11 @@
 #![no_std]
 #![no_main]
 
+use emberflow_core::mcmc::run::{self as protocol, Observer, Protocol, Step};
 use emberflow_core::{GlobalMove, StepStats};
 use emberflow_firmware::config::{ConfigError, SampleConfig};
 use emberflow_firmware::cost::{Counter, Tally};
-use emberflow_firmware::protocol::{self, Observer, Protocol, Step};
-use emberflow_firmware::{EXIT_OK, build_config, exit, model, or_exit, wire};
+use emberflow_firmware::{EXIT_OK, build_config, exit, frames, model, or_exit};
 
 /// Sends the samples and measures each step of the recorded sweeps.
 struct Recorder {
@@ -41,12 +41,12 @@ impl<const D: usize> Observer<D> for Recorder {
     }
 
     fn sample(&mut self, chain: u16, index: u32, x: &[f32; D]) {
-        wire::sample(chain, index, x);
+        frames::sample(chain, index, x);
         self.records += 1;
     }
 
     fn chain_end(&mut self, chain: u16, stats: &StepStats, step_size: f32) {
-        wire::chain(chain, stats, step_size);
+        frames::chain(chain, stats, step_size);
     }
 }
 
@@ -61,7 +61,7 @@ fn main() -> ! {
         Protocol::new(&model.header.sampler, &cfg.overrides(), cfg.run),
         "invalid sampler settings (the model's, with the EMBERFLOW_* overrides)",
     );
-    wire::begin_sample(crc, model::D, &protocol);
+    frames::begin_sample(crc, model::D, &protocol);
     let mut recorder = Recorder {
         counter,
         last: 0,
@@ -73,11 +73,11 @@ fn main() -> ! {
         protocol::run(&model, &protocol, &mut recorder),
         "invalid kernel settings",
     );
-    wire::cost("mala", &recorder.mala);
+    frames::cost("mala", &recorder.mala);
     if protocol.schedule.global != GlobalMove::None {
-        wire::cost("global", &recorder.global);
+        frames::cost("global", &recorder.global);
     }
-    wire::memory();
-    wire::end(recorder.records);
+    frames::memory();
+    frames::end(recorder.records);
     exit(EXIT_OK)
 }

@@ -5,6 +5,7 @@
 use super::sampling::{Adapt, Overrides, Protocol, Run};
 use anyhow::{Result, anyhow, bail};
 use emberflow_core::GlobalMove;
+use emberflow_core::mcmc::run;
 use emberflow_core::model::SamplerSpec;
 
 /// Seed, chains, samples, warm-up, and the sampler settings that replace the model's (`None`
@@ -119,50 +120,29 @@ impl SampleSettings {
             env.push(("EMBERFLOW_STEP_SIZE", format!("{eta}")));
         }
         if let Some(a) = self.adapt {
-            let value = match a {
-                Adapt::Off => "off".to_string(),
-                Adapt::On => "on".to_string(),
-                Adapt::Target(t) => format!("{t}"),
-            };
-            env.push(("EMBERFLOW_ADAPT", value));
+            env.push(("EMBERFLOW_ADAPT", a.to_string()));
         }
         env
     }
 }
 
-/// `none`, `imh` or `isir:N`.
+/// `none`, `imh` or `isir:N` (the protocol's text form, `GlobalMove`'s `Display`).
 pub fn global_name(g: GlobalMove) -> String {
-    match g {
-        GlobalMove::None => "none".to_string(),
-        GlobalMove::Imh => "imh".to_string(),
-        GlobalMove::Isir { particles } => format!("isir:{particles}"),
-    }
+    g.to_string()
 }
 
-/// Parse `none`, `imh`, `isir` (64 particles) or `isir:N`, as the firmware does.
+/// Parse `none`, `imh`, `isir` (64 particles) or `isir:N`: the protocol's grammar
+/// (`emberflow_core::mcmc::run::parse_global`), as the firmware does.
 pub fn parse_global(s: &str) -> Result<GlobalMove> {
-    Ok(match s.trim() {
-        "none" => GlobalMove::None,
-        "imh" => GlobalMove::Imh,
-        "isir" => GlobalMove::Isir { particles: 64 },
-        t => match t.strip_prefix("isir:").map(str::parse::<u16>) {
-            Some(Ok(particles)) if particles >= 2 => GlobalMove::Isir { particles },
-            _ => bail!("expected `none`, `imh`, `isir` or `isir:N` (N >= 2), got `{s}`"),
-        },
-    })
+    run::parse_global(s.trim())
+        .map_err(|_| anyhow!("expected `none`, `imh`, `isir` or `isir:N` (N >= 2), got `{s}`"))
 }
 
-/// Parse `off`, `on`, `optimal` or a target acceptance in (0, 1), as the firmware does.
+/// Parse `off`, `on`, `optimal` or a target acceptance in (0, 1): the protocol's grammar
+/// (`emberflow_core::mcmc::run::parse_adapt`), as the firmware does.
 pub fn parse_adapt(s: &str) -> Result<Adapt> {
-    Ok(match s.trim() {
-        "off" | "none" => Adapt::Off,
-        "on" | "default" => Adapt::On,
-        "optimal" => Adapt::Target(emberflow_core::Adaptation::optimal_mala().target),
-        t => match t.parse::<f32>() {
-            Ok(target) if target > 0.0 && target < 1.0 => Adapt::Target(target),
-            _ => {
-                bail!("expected `off`, `on`, `optimal` or a target acceptance in (0, 1), got `{s}`")
-            }
-        },
+    let t = s.trim();
+    run::parse_adapt(t, t.parse::<f32>().ok()).map_err(|_| {
+        anyhow!("expected `off`, `on`, `optimal` or a target acceptance in (0, 1), got `{s}`")
     })
 }

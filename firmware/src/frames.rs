@@ -18,7 +18,7 @@
 //! Errors are `defmt::error!` frames; the program then exits non-zero.
 
 use crate::cost::{Tally, UNIT};
-use crate::protocol::Protocol;
+use emberflow_core::mcmc::run::Protocol;
 use emberflow_core::{GlobalMove, StepStats};
 
 /// `ef:begin` for the `sample` program: the model's CRC-32 and dimension, the settings in force.
