@@ -52,8 +52,7 @@ unsafe extern "C" {
 
 /// The device-interrupt part of the vector table (cortex-m-rt's `device` feature): one entry per
 /// interrupt of the board, each to the default handler (the firmware enables none), instead of
-/// the 240 entries cortex-m-rt reserves when it does not know the device (832 bytes of flash
-/// saved on the mps2-an386).
+/// the 240 entries cortex-m-rt reserves when it does not know the device (less flash).
 #[unsafe(link_section = ".vector_table.interrupts")]
 #[unsafe(no_mangle)]
 pub static __INTERRUPTS: [unsafe extern "C" fn(); DEVICE_INTERRUPTS] =
