@@ -10,7 +10,7 @@
 
 use criterion::{Criterion, criterion_group};
 use emberflow_core::model::{Encoding, Export, Model2d, ModelView, encode_energy_flow};
-use emberflow_core::models::{Energy2d, Flow2d, PaperEnergyNet};
+use emberflow_core::shapes::{Energy2d, Flow2d, PaperEnergyNet};
 use emberflow_core::{
     ChainState, DiagGaussian, Energy, Flow, FlowMc, FlowMcConfig, GlobalMove, MlpEnergy,
     Parameters, Schedule, StepStats, Tilted, Xoshiro128PlusPlus,

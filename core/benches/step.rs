@@ -8,10 +8,10 @@
 //! `cargo xtask bench-core` builds the table in BENCHMARKS.md.
 
 use criterion::{Criterion, criterion_group};
-use emberflow_core::models::{
+use emberflow_core::random::standard_normal;
+use emberflow_core::shapes::{
     Energy2d, Energy16, Energy32, Energy64, Flow2d, Flow16, Flow32, Flow64, PaperEnergyNet,
 };
-use emberflow_core::random::standard_normal;
 use emberflow_core::{
     ChainState, DiagGaussian, Energy, Flow, FlowMc, FlowMcConfig, GlobalMove, MlpEnergy, Network,
     Parameters, RealNvp, Schedule, StepStats, Tilted, Xoshiro128PlusPlus,

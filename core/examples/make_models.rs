@@ -40,8 +40,8 @@ use emberflow_core::model::{
     Bounded, Encoding, Export, F32s, ModelErrors, Normalization, SamplerSpec, Training,
     encode_energy_flow,
 };
-use emberflow_core::models::{Energy2d, Flow2d, PaperEnergyNet};
 use emberflow_core::random::{standard_normal, uniform_open01};
+use emberflow_core::shapes::{Energy2d, Flow2d, PaperEnergyNet};
 use emberflow_core::{
     AffineCoupling, CouplingBlock, DiagGaussian, Energy, Flow, FlowMcConfig, GlobalMove, MlpEnergy,
     Network, Parameters, RealNvp, Schedule, Tilted, Xoshiro128PlusPlus,

@@ -16,7 +16,7 @@
 //!   `(1 global + K MALA) × R`, per-chain [`Adaptation`], [`StepStats`].
 //! * [`Xoshiro128PlusPlus`] and [`random`] — a portable generator and variates, identical bits
 //!   on every platform.
-//! * [`models`] — the paper's shapes (`Energy2d`, `Flow2d`, …).
+//! * [`shapes`] — the paper's shapes (`Energy2d`, `Flow2d`, …).
 //! * [`model`] — the model file (`.efm`): one versioned, checksummed postcard artifact, decoded
 //!   zero-copy into [`ModelView`] and weight views in f32, int16 or int8 ([`Encoding`]).
 //!
@@ -24,7 +24,7 @@
 //! into caller buffers; errors ([`Error`]) belong to validation only.
 //!
 //! ```
-//! use emberflow_core::models::{Energy2d, Flow2d, PaperEnergyNet};
+//! use emberflow_core::shapes::{Energy2d, Flow2d, PaperEnergyNet};
 //! use emberflow_core::*;
 //!
 //! let base = DiagGaussian::isotropic(2.0)?;
@@ -53,9 +53,9 @@ pub mod kernels;
 pub mod math;
 pub mod mcmc;
 pub mod model;
-pub mod models;
 pub mod network;
 pub mod random;
+pub mod shapes;
 pub mod targets;
 pub mod testing;
 

@@ -8,7 +8,7 @@
 //! `scale · u` is one correctly rounded product.
 //!
 //! ```
-//! use emberflow_core::models::{Energy2d, Flow2d};
+//! use emberflow_core::shapes::{Energy2d, Flow2d};
 //! use emberflow_core::testing::seeded_paper_model;
 //! use emberflow_core::{Energy, Flow};
 //! let (energy, flow): (Energy2d, Flow2d) = seeded_paper_model(7, 2.0);
@@ -19,9 +19,9 @@
 
 use crate::energy::{MlpEnergy, Tilted};
 use crate::gaussian::DiagGaussian;
-use crate::models::{PaperEnergy, PaperEnergyNet, PaperFlow};
 use crate::network::Parameters;
 use crate::random::{SeedStream, Xoshiro128PlusPlus};
+use crate::shapes::{PaperEnergy, PaperEnergyNet, PaperFlow};
 use rand_core::RngCore;
 
 /// Scale of the seeded energy network's parameters (`scale · U[−1, 1)`).
@@ -198,7 +198,7 @@ pub fn check_f32_dense_kernels(seed: u64) -> Result<u32, KernelMismatch> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::{Energy2d, Energy16, Flow2d, Flow16};
+    use crate::shapes::{Energy2d, Energy16, Flow2d, Flow16};
     use crate::{Energy, Flow};
 
     #[test]

@@ -5,8 +5,8 @@
 mod common;
 
 use common::{det, randomize_flow};
-use emberflow_core::models::{Flow2d, Flow16};
 use emberflow_core::random::standard_normal;
+use emberflow_core::shapes::{Flow2d, Flow16};
 use emberflow_core::{
     AffineCoupling, DiagGaussian, Error, Flow, Mlp1, RealNvp, Relu, Silu, Tanh, Xoshiro128PlusPlus,
 };

@@ -9,8 +9,8 @@
 mod common;
 
 use common::randomize;
-use emberflow_core::models::{Energy2d, PaperEnergyNet};
 use emberflow_core::random::standard_normal;
+use emberflow_core::shapes::{Energy2d, PaperEnergyNet};
 use emberflow_core::{
     Activation, DiagGaussian, Energy, LeakyRelu, Mlp1, Mlp2, MlpEnergy, Network, Parameters, Relu,
     Silu, Tanh, Tilted, Xoshiro128PlusPlus,

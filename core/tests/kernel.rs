@@ -7,8 +7,8 @@
 mod common;
 
 use common::randomize_flow;
-use emberflow_core::models::Flow2d;
 use emberflow_core::random::standard_normal;
+use emberflow_core::shapes::Flow2d;
 use emberflow_core::targets::{Gaussian, GaussianMixture};
 use emberflow_core::{
     Adaptation, ChainState, DiagGaussian, Energy, Flow, FlowMc, FlowMcConfig, GlobalMove, Schedule,

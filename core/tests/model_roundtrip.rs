@@ -6,7 +6,7 @@ use emberflow_core::model::{
     Bounded, DenseView, Encoding, Export, F32s, Model2d, Model16, ModelErrors, ModelView,
     Normalization, SamplerSpec, Training, encode_energy, encode_energy_flow, encode_flow,
 };
-use emberflow_core::models::{Energy2d, Energy16, Flow2d, Flow16, PaperEnergyNet};
+use emberflow_core::shapes::{Energy2d, Energy16, Flow2d, Flow16, PaperEnergyNet};
 use emberflow_core::{
     DiagGaussian, Energy, Flow, FlowMcConfig, MlpEnergy, ModelKind, Parameters, StepStats, Tilted,
     Xoshiro128PlusPlus,
@@ -274,7 +274,7 @@ fn energy_only_and_flow_only_files() {
 #[test]
 fn paper_32d_and_64d_decode() {
     fn check<const D: usize, const A: usize, const B: usize, const H: usize>(
-        flow: emberflow_core::models::PaperFlow<D, A, B, H, 2>,
+        flow: emberflow_core::shapes::PaperFlow<D, A, B, H, 2>,
     ) {
         let e = energy::<D>(7);
         let shift = [0.0f32; D];
@@ -293,10 +293,10 @@ fn paper_32d_and_64d_decode() {
             m.flow.log_density(&x).to_bits()
         );
     }
-    let mut f32d = emberflow_core::models::Flow32::identity(DiagGaussian::isotropic(1.2).unwrap());
+    let mut f32d = emberflow_core::shapes::Flow32::identity(DiagGaussian::isotropic(1.2).unwrap());
     f32d.visit_mut(&mut fill(8, 0.1));
     check::<32, 16, 16, 39>(f32d);
-    let mut f64d = emberflow_core::models::Flow64::identity(DiagGaussian::isotropic(1.2).unwrap());
+    let mut f64d = emberflow_core::shapes::Flow64::identity(DiagGaussian::isotropic(1.2).unwrap());
     f64d.visit_mut(&mut fill(9, 0.1));
     check::<64, 32, 32, 51>(f64d);
     // the aliases name the same types

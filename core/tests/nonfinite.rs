@@ -4,7 +4,7 @@
 mod common;
 
 use common::randomize_flow;
-use emberflow_core::models::Flow2d;
+use emberflow_core::shapes::Flow2d;
 use emberflow_core::{
     Adaptation, DiagGaussian, Energy, Flow, FlowMc, FlowMcConfig, GlobalMove, Schedule, StepStats,
     Xoshiro128PlusPlus,

@@ -17,11 +17,11 @@
 //! weights are never copied to RAM.
 //!
 //! The program is built for the model's dimension [`D`] and the flow shape emberflow uses
-//! there (`emberflow_core::models::flow_shape`).
+//! there (`emberflow_core::shapes::flow_shape`).
 
 use crate::{EXIT_CONFIG, exit};
 use emberflow_core::model::{ModelView, PaperEnergyView, PaperFlowView, PaperModel};
-use emberflow_core::models::flow_shape;
+use emberflow_core::shapes::flow_shape;
 use emberflow_core::{Error, ModelKind};
 
 include!(concat!(env!("OUT_DIR"), "/model_meta.rs"));
@@ -55,7 +55,7 @@ pub static BYTES: &[u8] = &ALIGNED.bytes;
 
 const SHAPE: (usize, usize) = match flow_shape(D) {
     Some(shape) => shape,
-    None => panic!("the model's dimension has no model shape (see emberflow_core::models)"),
+    None => panic!("the model's dimension has no model shape (see emberflow_core::shapes)"),
 };
 /// Conditioning width of the first coupling of each block.
 pub const A: usize = D / 2;

@@ -26,4 +26,4 @@ pub mod train;
 
 pub use train::{Method, TrainConfig, Trained, train};
 
-pub use emberflow_core::models;
+pub use emberflow_core::shapes as models;

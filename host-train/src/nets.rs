@@ -1,7 +1,7 @@
 //! The trained networks in candle, batched over rows: the energy `E_θ` and the RealNVP flow
 //! `T_α`, with exactly the shapes, activations, masks and parameter order of emberflow-core's
-//! [`PaperEnergyNet`](emberflow_core::models::PaperEnergyNet) and
-//! [`PaperFlow`](emberflow_core::models::PaperFlow), so [`crate::params`] copies them one-to-one.
+//! [`PaperEnergyNet`](emberflow_core::shapes::PaperEnergyNet) and
+//! [`PaperFlow`](emberflow_core::shapes::PaperFlow), so [`crate::params`] copies them one-to-one.
 
 use candle_core::{DType, Device, Result, Tensor, Var};
 use emberflow_core::Xoshiro128PlusPlus;

@@ -5,7 +5,7 @@
 
 use anyhow::{Result, bail};
 use candle_core::Tensor;
-use emberflow_core::models::{PaperEnergy, PaperEnergyNet, PaperFlow};
+use emberflow_core::shapes::{PaperEnergy, PaperEnergyNet, PaperFlow};
 use emberflow_core::{DiagGaussian, MlpEnergy, Parameters, Tilted};
 
 /// Flatten tensors to host vectors (one per parameter tensor).

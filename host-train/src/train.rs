@@ -22,8 +22,8 @@ use crate::params::{core_energy, core_flow, to_host, update_energy, update_flow}
 use crate::sampler::{Bank, chain_rng};
 use anyhow::{Context, Result, bail};
 use candle_core::{Device, Tensor};
-use emberflow_core::models::{PaperEnergy, PaperFlow, flow_shape};
 use emberflow_core::random::standard_normal;
+use emberflow_core::shapes::{PaperEnergy, PaperFlow, flow_shape};
 use emberflow_core::{
     DiagGaussian, Energy, FlowMcConfig, GlobalMove, Schedule, StepStats, Xoshiro128PlusPlus,
 };

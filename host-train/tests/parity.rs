@@ -3,8 +3,8 @@
 //! in f32), after the positional parameter copy of `params.rs`.
 
 use candle_core::{Device, Tensor};
-use emberflow_core::models::flow_shape;
 use emberflow_core::random::standard_normal;
+use emberflow_core::shapes::flow_shape;
 use emberflow_core::{DiagGaussian, Energy, Flow, Xoshiro128PlusPlus};
 use emberflow_train::nets::{EnergyNet, FlowNet};
 use emberflow_train::params::{core_energy, core_flow, to_host};

@@ -18,7 +18,7 @@
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args as ClapArgs;
 use emberflow_core::model::{ModelView, PaperModel};
-use emberflow_core::models::SUPPORTED_DIMS;
+use emberflow_core::shapes::SUPPORTED_DIMS;
 use emberflow_core::{Energy, Flow, ModelKind, RngCore, Xoshiro128PlusPlus, with_model_shape};
 use emberflow_train::data::{BuiltIn, Dataset, GroundTruth, load_csv};
 use emberflow_train::metrics::{

@@ -4,7 +4,7 @@
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args as ClapArgs;
 use emberflow_core::model::Encoding;
-use emberflow_core::models::SUPPORTED_DIMS;
+use emberflow_core::shapes::SUPPORTED_DIMS;
 use emberflow_core::{
     Adaptation, ChainState, FlowMc, FlowMcConfig, GlobalMove, Schedule, StepStats, with_model_shape,
 };
@@ -306,7 +306,7 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
         (Some(t), Some(g)) => Some(g.centres().map(|c| t.log_density(&c)).collect()),
         _ => None,
     };
-    let on_grid = |energy: &emberflow_core::models::PaperEnergy<D>| {
+    let on_grid = |energy: &emberflow_core::shapes::PaperEnergy<D>| {
         let (truth, grid) = (truth.as_ref()?, grid.as_ref()?);
         let true_ld = true_log_density.as_ref()?;
         let u: Vec<f32> = grid

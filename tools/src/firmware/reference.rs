@@ -8,7 +8,7 @@ use super::sampling::{self, Observer, Protocol};
 use super::settings::SampleSettings;
 use anyhow::{Context, Result, anyhow, bail};
 use emberflow_core::model::{ModelView, PaperModel, SamplerSpec};
-use emberflow_core::models::SUPPORTED_DIMS;
+use emberflow_core::shapes::SUPPORTED_DIMS;
 use emberflow_core::{ModelKind, StepStats, with_model_shape};
 use std::path::Path;
 

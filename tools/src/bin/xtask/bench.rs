@@ -92,7 +92,7 @@ const MANY_CHAINS: usize = 256;
 /// timed windows after one untimed one. Next to the figures recorded for the PyTorch
 /// reference and the JAX peer on this machine type (quoted, not rerun here).
 fn many_chains() -> String {
-    use emberflow_core::models::{Energy2d, Flow2d};
+    use emberflow_core::shapes::{Energy2d, Flow2d};
     use emberflow_core::testing::seeded_paper_model;
     use emberflow_core::{ChainState, Flow, StepStats, Xoshiro128PlusPlus, isir_step, mala_step};
     use std::time::Instant;

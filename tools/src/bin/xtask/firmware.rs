@@ -18,7 +18,7 @@ use emberflow_core::model::lists::{Bounded, F32s};
 use emberflow_core::model::{
     Encoding, Export, Normalization, SamplerSpec, Training, encode_energy_flow,
 };
-use emberflow_core::models::{PaperEnergyNet, PaperFlow};
+use emberflow_core::shapes::{PaperEnergyNet, PaperFlow};
 use emberflow_core::{Adaptation, FlowMcConfig, GlobalMove, Network, Schedule, with_model_shape};
 use host::sampling::Adapt;
 use host::{FirmwareRun, ModelFile, Program, SampleSettings};

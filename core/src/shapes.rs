@@ -65,7 +65,7 @@ pub const SUPPORTED_DIMS: &[usize] = &[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 1
 /// use emberflow_core::with_model_shape;
 /// fn params<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>()
 /// -> usize {
-///     emberflow_core::models::PaperFlow::<D, A, B, H, K>::identity(
+///     emberflow_core::shapes::PaperFlow::<D, A, B, H, K>::identity(
 ///         emberflow_core::DiagGaussian::standard(),
 ///     )
 ///     .num_params()
