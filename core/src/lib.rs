@@ -21,7 +21,11 @@
 //!   zero-copy into [`ModelView`] and weight views in f32, int16 or int8 ([`Encoding`]).
 //!
 //! All transcendental maths goes through [`math`] (libm); hot paths are total functions writing
-//! into caller buffers; errors ([`Error`]) belong to validation only.
+//! into caller buffers; errors ([`Error`]) belong to validation only. [`math`] is public on
+//! purpose, so that host code computing the same quantities (data generation, checks) gets the
+//! same bits; the dense kernels' inner loops are private. The `testing` feature adds
+//! `emberflow_core::testing`: seeded models and the kernel self-check, for tests, benchmarks
+//! and the firmware's `kernels` program.
 //!
 //! ```
 //! use emberflow_core::shapes::{Energy2d, Flow2d, PaperEnergyNet};
@@ -49,7 +53,7 @@ pub mod energy;
 pub mod error;
 pub mod flow;
 pub mod gaussian;
-pub mod kernels;
+mod kernels;
 pub mod math;
 pub mod mcmc;
 pub mod model;
@@ -57,6 +61,7 @@ pub mod network;
 pub mod random;
 pub mod shapes;
 pub mod targets;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use activation::{Activation, ActivationKind, Identity, LeakyRelu, Relu, Silu, Tanh};

@@ -9,7 +9,7 @@
 //! `s += w * x` does (it is not fused). The order of every sum is the portable kernels' order,
 //! so the results are the same bits (checked in QEMU by `cargo xtask test`: the firmware's
 //! `kernels` program compares these loops with their definition on 270 shapes,
-//! [`crate::testing::check_f32_dense_kernels`], and the sampler's output with the host's).
+//! `testing::check_f32_dense_kernels`, and the sampler's output with the host's).
 //!
 //! The only `unsafe` code in this crate: the assembly reads through raw pointers, within the
 //! bounds checked before it runs.
