@@ -2,8 +2,8 @@
 //!
 //! `W` is row-major, `[OUT][IN]` (PyTorch's and candle's `Linear` layout). The layer also keeps
 //! `Wᵀ`, so both passes stream contiguous memory and vectorise across independent outputs:
-//! the forward pass `y = Wᵀᵀx + b` through [`gemv_t`], the input gradient `Wᵀ g` as an `axpy`
-//! per row. Each output is a sequential sum in index order ([`crate::kernels`]), so the result
+//! the forward pass `y = Wᵀᵀx + b` through `gemv_t`, the input gradient `Wᵀ g` as an `axpy`
+//! per row. Each output is a sequential sum in index order (the `kernels` module), so the result
 //! is bit-identical to a plain per-row loop over `W` — which is what the quantised and in-flash
 //! layers of the model file use on a microcontroller.
 

@@ -136,7 +136,7 @@ fn kernel_check_value(rng: &mut Xoshiro128PlusPlus) -> f32 {
 
 /// Check the f32 dense-layer kernels, as this build runs them (blocked, and on Arm hard-float
 /// targets the VFP assembly loops), against their definition: `y[o] = dot(W[o], x) + b[o]`
-/// and `dx = Σ_o axpy(dy[o], W[o])` in row order ([`crate::kernels`]), for every shape
+/// and `dx = Σ_o axpy(dy[o], W[o])` in row order (the `kernels` module), for every shape
 /// `rows × cols` with `rows` in `1..=`[`KERNEL_CHECK_ROWS`] and `cols` in
 /// [`KERNEL_CHECK_COLS`], on data drawn from `seed`. Every output must have the same bits
 /// (NaN: any NaN). Returns the number of shapes checked.

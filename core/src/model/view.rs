@@ -4,7 +4,7 @@
 //! A [`DenseView<'a, IN, OUT>`] borrows one weight tensor (f32, int16 or int8) and implements
 //! [`Network<IN, OUT>`], so it composes with [`Act`] and [`Chain`] exactly like an owned
 //! [`crate::Dense`]; nothing is copied to RAM. The kernels keep the summation order of
-//! [`crate::kernels`] — every output a sequential sum in index order (forward
+//! the `kernels` module — every output a sequential sum in index order (forward
 //! `y[o] = (Σ_i w[o][i]·x[i]) + b[o]`, backward `dx[i] = Σ_o (dy[o]·s[o])·w[o][i]`), with blocks
 //! of rows (forward) or columns (backward) reduced side by side for speed — so a host and a
 //! Cortex-M4F give the same bits for the same file.

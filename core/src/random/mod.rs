@@ -1,5 +1,5 @@
 //! Portable randomness: the [`Xoshiro128PlusPlus`] generator, variates built on any
-//! [`RngCore`] (uniform on (0, 1), standard normals), unbiased integer draws ([`uniform_index`],
+//! [`RngCore`](rand_core::RngCore) (uniform on (0, 1), standard normals), unbiased integer draws ([`uniform_index`],
 //! [`choose`], [`shuffle`]) and the project's named seed streams ([`SeedStream`],
 //! [`chain_rng`]). Only integer arithmetic and [`crate::math`], so one seed gives the same bits
 //! on every platform.
@@ -22,7 +22,7 @@
 //! | [`SeedStream::MMD`] | `seed ^ 0x6d6d64·φ` | MMD subsample |
 //! | [`SeedStream::PLOT_DATA`] | `seed ^ 1` | the data subset of a plot |
 //! | [`SeedStream::PLOT_SAMPLES`] | `seed ^ 2` | the sample subset of a plot |
-//! | [`SeedStream::SEEDED_FLOW`] | `seed ^ φ` | the flow of [`seeded_paper_model`](crate) (test models) |
+//! | [`SeedStream::SEEDED_FLOW`] | `seed ^ φ` | the flow of `testing::seeded_paper_model` (test models) |
 //! | `Xoshiro128PlusPlus::stream(seed, c)` | `seed`, jumped `c` times | chain `c` of the sampling protocol ([`crate::mcmc::run`]) |
 
 mod index;
