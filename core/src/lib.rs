@@ -47,6 +47,9 @@
 #![deny(unsafe_code)] // allowed in one module only: the VFP assembly kernels (`model::vfp`)
 #![warn(missing_docs)]
 
+#[cfg(all(feature = "model-generator", not(test)))]
+extern crate std;
+
 pub mod activation;
 pub mod dense;
 pub mod energy;

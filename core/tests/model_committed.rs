@@ -1,9 +1,8 @@
-//! The committed models under `models/` are exactly what `core/examples/make_models.rs`
-//! generates (so they can be regenerated, and a format change cannot slip past them).
+//! The committed models under `models/` are exactly what `emberflow_core::testing::four_modes`
+//! generates (`core/examples/make_models.rs` writes them), so they can be regenerated, and a
+//! format change cannot slip past them.
 
-#[allow(dead_code)]
-#[path = "../examples/make_models.rs"]
-mod make_models;
+use emberflow_core::testing::four_modes as make_models;
 
 use std::path::Path;
 

@@ -24,6 +24,9 @@ use crate::random::{SeedStream, Xoshiro128PlusPlus};
 use crate::shapes::{PaperEnergy, PaperEnergyNet, PaperFlow};
 use rand_core::RngCore;
 
+#[cfg(feature = "model-generator")]
+pub mod four_modes;
+
 /// Scale of the seeded energy network's parameters (`scale · U[−1, 1)`).
 pub const SEEDED_ENERGY_SCALE: f32 = 0.3;
 /// Scale of the seeded flow's conditioner parameters.
