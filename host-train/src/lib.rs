@@ -23,6 +23,7 @@ pub mod fs;
 pub mod metrics;
 pub mod nets;
 pub mod params;
+pub mod report;
 pub mod sampler;
 pub mod streams;
 pub mod train;

@@ -16,6 +16,7 @@ use emberflow_train::metrics::{
     DEFAULT_REL_THRESHOLD, Grid2d, log_density_error_from_values, mode_weights_from_grid_energies,
     mode_weights_from_samples, weights_mse,
 };
+use emberflow_train::report::{LogRecord, TrainReport};
 use emberflow_train::sampler::{fresh_samples, max_rhat};
 use emberflow_train::streams::SeedStream;
 use emberflow_train::train::{Progress, core_models};
@@ -472,7 +473,7 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
         println!("wrote {} ({} bytes)", path.display(), extra.len());
     }
 
-    let report = report_json(
+    let report = report(
         args,
         loaded,
         &trained,
@@ -483,7 +484,7 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
         &log,
     );
     let report_path = args.out.with_extension("json");
-    write_atomic(&report_path, report.as_bytes())?;
+    report.write(&report_path)?;
     println!(
         "wrote {} ({} bytes, {:?}) and {} after {} iterations in {:.1} s",
         args.out.display(),
@@ -499,26 +500,8 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
     Ok(())
 }
 
-fn json_list(v: &Option<Vec<f64>>) -> String {
-    match v {
-        Some(v) => format!(
-            "[{}]",
-            v.iter()
-                .map(|x| format!("{x:.6}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        None => "null".into(),
-    }
-}
-
-fn json_num(v: Option<f64>) -> String {
-    v.filter(|x| x.is_finite())
-        .map_or("null".into(), |x| format!("{x:.6e}"))
-}
-
 #[allow(clippy::too_many_arguments)]
-fn report_json(
+fn report(
     args: &Args,
     loaded: &Loaded,
     trained: &emberflow_train::Trained,
@@ -527,49 +510,39 @@ fn report_json(
     fresh: &Option<Vec<f64>>,
     truth: &Option<Vec<f64>>,
     log: &[Record],
-) -> String {
-    let mut s = String::from("{\n");
-    s += &format!("  \"dataset\": {:?},\n", loaded.name);
-    s += &format!("  \"method\": {:?},\n", args.method);
-    s += &format!("  \"seed\": {},\n", args.seed);
-    s += &format!("  \"iterations\": {},\n", trained.iterations);
-    s += &format!("  \"train_seconds\": {:.3},\n", trained.seconds);
-    s += &format!(
-        "  \"skipped_steps\": [{}, {}],\n",
-        trained.skipped.0, trained.skipped.1
-    );
-    s += &format!("  \"true_weights\": {},\n", json_list(truth));
-    s += &format!("  \"ebm_weights\": {},\n", json_list(ebm));
-    s += &format!("  \"negatives_weights\": {},\n", json_list(fresh));
-    s += "  \"metrics\": {";
-    s += &metrics
-        .iter()
-        .map(|(k, v)| format!("{k:?}: {}", json_num(Some(f64::from(*v)))))
-        .collect::<Vec<_>>()
-        .join(", ");
-    s += "},\n  \"log\": [\n";
-    s += &log
-        .iter()
-        .map(|r| {
-            format!(
-                "    {{\"iteration\": {}, \"seconds\": {:.3}, \"ebm_weights\": {}, \"ebm_mse\": {}, \"negatives_weights\": {}, \"negatives_mse\": {}, \"bank_vs_ebm_mse\": {}, \"log_density_err\": {}, \"rhat\": {}, \"local_acceptance\": {:.4}, \"global_acceptance\": {:.4}, \"energy_gap\": {}, \"flow_loss\": {}}}",
-                r.iteration,
-                r.seconds,
-                json_list(&r.ebm_weights),
-                json_num(r.ebm_mse),
-                json_list(&r.neg_weights),
-                json_num(r.neg_mse),
-                json_num(r.bank_vs_ebm_mse),
-                json_num(r.log_density_err),
-                json_num(r.rhat),
-                r.local_acceptance,
-                r.global_acceptance,
-                json_num(Some(f64::from(r.energy_gap))),
-                json_num(Some(f64::from(r.flow_loss)))
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(",\n");
-    s += "\n  ]\n}\n";
-    s
+) -> TrainReport {
+    let finite = |v: f64| Some(v).filter(|x| x.is_finite());
+    TrainReport {
+        dataset: loaded.name.clone(),
+        method: args.method.clone(),
+        seed: args.seed,
+        iterations: trained.iterations,
+        train_seconds: trained.seconds,
+        skipped_steps: [trained.skipped.0, trained.skipped.1],
+        true_weights: truth.clone(),
+        ebm_weights: ebm.clone(),
+        neg_weights: fresh.clone(),
+        metrics: metrics
+            .iter()
+            .map(|(k, v)| (k.clone(), finite(f64::from(*v))))
+            .collect(),
+        log: log
+            .iter()
+            .map(|r| LogRecord {
+                iteration: r.iteration,
+                seconds: r.seconds,
+                ebm_weights: r.ebm_weights.clone(),
+                ebm_mse: r.ebm_mse,
+                neg_weights: r.neg_weights.clone(),
+                neg_mse: r.neg_mse,
+                bank_vs_ebm_mse: r.bank_vs_ebm_mse,
+                log_density_err: r.log_density_err,
+                rhat: r.rhat,
+                local_acceptance: f64::from(r.local_acceptance),
+                global_acceptance: f64::from(r.global_acceptance),
+                energy_gap: finite(f64::from(r.energy_gap)),
+                flow_loss: finite(f64::from(r.flow_loss)),
+            })
+            .collect(),
+    }
 }
