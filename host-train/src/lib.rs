@@ -18,6 +18,7 @@ pub mod baselines;
 pub mod checkpoint;
 pub mod data;
 pub mod device;
+pub mod eval;
 pub mod export;
 pub mod fs;
 pub mod metrics;

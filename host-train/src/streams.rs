@@ -43,6 +43,14 @@ pub fn choose<'a, R: RngCore + ?Sized, T>(
     &mut items[..k]
 }
 
+/// `m` distinct indices of `0..n` (all of them, shuffled, when `m ≥ n`).
+pub fn subsample<R: RngCore + ?Sized>(n: usize, m: usize, rng: &mut R) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..n).collect();
+    let m = choose(rng, &mut idx, m).len();
+    idx.truncate(m);
+    idx
+}
+
 /// Shuffle in place (Fisher–Yates, from the end).
 pub fn shuffle<R: RngCore + ?Sized, T>(rng: &mut R, items: &mut [T]) {
     for i in (1..items.len()).rev() {
