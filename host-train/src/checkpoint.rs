@@ -191,7 +191,7 @@ impl Checkpoint {
 
     /// Write atomically (temporary file, then rename).
     pub fn save(&self, path: &Path) -> Result<()> {
-        crate::export::write_atomic(path, &self.to_bytes())
+        crate::fs::write_bytes_atomically(path, &self.to_bytes())
     }
 }
 

@@ -9,7 +9,6 @@ use emberflow_core::model::{
     SamplerSpec, Training, encode_energy_flow,
 };
 use emberflow_core::{Energy, Flow, FlowMcConfig};
-use std::path::Path;
 
 /// What goes into the header besides the weights.
 #[derive(Clone, Debug)]
@@ -107,23 +106,4 @@ pub fn to_bytes<const D: usize, const A: usize, const B: usize, const H: usize, 
         log_density_rms: (l_sq / f64::from(n.max(1))).sqrt() as f32,
     };
     encode::<D, A, B, H, K>(trained, meta, encoding, Some(errors))
-}
-
-/// Write `bytes` to `path` atomically: a temporary file in the same folder, then a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
-    if let Some(dir) = dir {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let name = path
-        .file_name()
-        .with_context(|| format!("{} is not a file path", path.display()))?;
-    let tmp = path.with_file_name(format!(
-        ".{}.tmp{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))?;
-    Ok(())
 }

@@ -14,14 +14,19 @@
 //! * [`metrics`] — mode weights, log-density error, R̂ and ESS (checked against ArviZ).
 
 pub mod adam;
+pub mod baselines;
 pub mod checkpoint;
 pub mod data;
 pub mod device;
+pub mod eval;
 pub mod export;
+pub mod fs;
 pub mod metrics;
 pub mod nets;
 pub mod params;
+pub mod report;
 pub mod sampler;
+pub mod streams;
 pub mod train;
 
 pub use train::{Method, TrainConfig, Trained, train};

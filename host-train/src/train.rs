@@ -15,17 +15,18 @@
 //! iteration swing of the mode weights under plain Adam.
 
 use crate::adam::Adam;
+pub use crate::baselines::ula;
 use crate::checkpoint::Checkpoint;
 use crate::data::Dataset;
 use crate::nets::{EnergyNet, FlowNet};
 use crate::params::{core_energy, core_flow, to_host, update_energy, update_flow};
-use crate::sampler::{Bank, chain_rng};
+use crate::sampler::Bank;
+use crate::streams::{SeedStream, chain_rng, choose, shuffle};
 use anyhow::{Context, Result, bail};
 use candle_core::{Device, Tensor};
-use emberflow_core::random::standard_normal;
 use emberflow_core::shapes::{PaperEnergy, PaperFlow, flow_shape};
 use emberflow_core::{
-    DiagGaussian, Energy, FlowMcConfig, GlobalMove, Schedule, StepStats, Xoshiro128PlusPlus,
+    DiagGaussian, FlowMcConfig, GlobalMove, Schedule, StepStats, Xoshiro128PlusPlus,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -238,7 +239,7 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
         .map_err(|e| anyhow::anyhow!("sampler settings: {e}"))?;
     let base = DiagGaussian::<D>::isotropic(sigma).map_err(|e| anyhow::anyhow!("base σ: {e}"))?;
 
-    let mut rng = Xoshiro128PlusPlus::seed_from_u64(config.seed);
+    let mut rng = SeedStream::TRAINING.rng(config.seed);
     let energy_net = EnergyNet::new_on(D, &mut rng, &config.device)?;
     let flow_net = FlowNet::new_on(D, H, K, sigma, &mut rng, &config.device)?;
     let mut opt_e = Adam::new(energy_net.params.vars.clone(), config.lr_energy)?;
@@ -418,9 +419,7 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
         let mut positives = Vec::with_capacity(n * D);
         for _ in 0..n {
             if cursor == order.len() {
-                for i in (1..order.len()).rev() {
-                    order.swap(i, below(&mut rng, i + 1));
-                }
+                shuffle(&mut rng, &mut order);
                 cursor = 0;
             }
             positives.extend_from_slice(data.row(order[cursor]));
@@ -431,7 +430,7 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
         // 2. Negatives.
         let negatives: Vec<[f32; D]> = match config.method {
             Method::FlowMc => {
-                let slots = choose(&mut rng, bank.chains.len(), n);
+                let slots = draw_slots(&mut rng, bank.chains.len(), n);
                 let (neg, stats) = bank.sweep(
                     &slots,
                     &target,
@@ -445,7 +444,7 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
                 neg
             }
             Method::Ula => {
-                let slots = choose(&mut rng, bank.chains.len(), n);
+                let slots = draw_slots(&mut rng, bank.chains.len(), n);
                 let mut neg = Vec::with_capacity(n);
                 for &s in &slots {
                     let mut crng = chain_rng(config.seed, it, s);
@@ -609,43 +608,6 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
     })
 }
 
-/// A uniform integer in `0..n` (Lemire's multiply-shift; bias below 2⁻³² · n).
-fn below(rng: &mut Xoshiro128PlusPlus, n: usize) -> usize {
-    ((u64::from(rng.next_word()) * n as u64) >> 32) as usize
-}
-
-/// `k` distinct indices of `0..n` (partial Fisher–Yates).
-fn choose(rng: &mut Xoshiro128PlusPlus, n: usize, k: usize) -> Vec<usize> {
-    let mut all: Vec<usize> = (0..n).collect();
-    for i in 0..k.min(n) {
-        all.swap(i, i + below(rng, n - i));
-    }
-    all.truncate(k.min(n));
-    all
-}
-
-/// Unadjusted Langevin: `x ← x − η∇U + √(2η)ξ`, `steps` times; a non-finite move is dropped.
-pub fn ula<const D: usize, U: Energy<D>>(
-    target: &U,
-    x: &mut [f32; D],
-    eta: f32,
-    steps: usize,
-    rng: &mut Xoshiro128PlusPlus,
-) {
-    let noise = (2.0 * eta).sqrt();
-    let mut g = [0.0f32; D];
-    for _ in 0..steps {
-        target.energy_and_grad(x, &mut g);
-        let mut next = *x;
-        for i in 0..D {
-            next[i] = x[i] - eta * g[i] + noise * standard_normal(rng);
-        }
-        if next.iter().all(|v| v.is_finite()) {
-            *x = next;
-        }
-    }
-}
-
 /// The core flow and tilted energy of a trained run.
 pub fn core_models<
     const D: usize,
@@ -661,4 +623,12 @@ pub fn core_models<
         core_energy::<D>(&trained.energy, &base)?,
         core_flow::<D, A, B, H, K>(&trained.flow, &base)?,
     ))
+}
+
+/// `k` distinct bank slots of `0..n`, in draw order.
+fn draw_slots(rng: &mut Xoshiro128PlusPlus, n: usize, k: usize) -> Vec<usize> {
+    let mut all: Vec<usize> = (0..n).collect();
+    let k = choose(rng, &mut all, k).len();
+    all.truncate(k);
+    all
 }

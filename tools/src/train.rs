@@ -5,20 +5,21 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Args as ClapArgs;
 use emberflow_core::model::Encoding;
 use emberflow_core::shapes::SUPPORTED_DIMS;
-use emberflow_core::{
-    Adaptation, ChainState, FlowMc, FlowMcConfig, GlobalMove, Schedule, StepStats, with_model_shape,
-};
+use emberflow_core::{Adaptation, FlowMcConfig, GlobalMove, Schedule, with_model_shape};
 use emberflow_train::data::{
     BuiltIn, Dataset, DigitsOptions, Standardizer, digits, load_csv, parse_class_weights,
     parse_classes,
 };
-use emberflow_train::export::{ExportMeta, to_bytes, write_atomic};
+use emberflow_train::export::{ExportMeta, to_bytes};
+use emberflow_train::fs::write_bytes_atomically as write_atomic;
 use emberflow_train::metrics::{
-    Chains, DEFAULT_REL_THRESHOLD, Grid2d, convergence, log_density_error_from_values,
-    mode_weights_from_grid_energies, mode_weights_from_samples, weights_mse,
+    DEFAULT_REL_THRESHOLD, Grid2d, log_density_error_from_values, mode_weights_from_grid_energies,
+    mode_weights_from_samples, weights_mse,
 };
-use emberflow_train::sampler::chain_rng;
-use emberflow_train::train::{Progress, core_models, ula};
+use emberflow_train::report::{LogRecord, TrainReport};
+use emberflow_train::sampler::{fresh_samples, max_rhat};
+use emberflow_train::streams::SeedStream;
+use emberflow_train::train::{Progress, core_models};
 use emberflow_train::{Method, TrainConfig, train};
 use std::io::Write;
 use std::path::PathBuf;
@@ -344,7 +345,7 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
             config,
             LOG_RHAT_CHAINS,
             LOG_RHAT_DRAWS,
-            args.seed ^ p.iteration,
+            SeedStream::EVALUATION.seed_at(args.seed, p.iteration),
         );
         let r = Record {
             iteration: p.iteration,
@@ -472,7 +473,7 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
         println!("wrote {} ({} bytes)", path.display(), extra.len());
     }
 
-    let report = report_json(
+    let report = report(
         args,
         loaded,
         &trained,
@@ -483,7 +484,7 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
         &log,
     );
     let report_path = args.out.with_extension("json");
-    write_atomic(&report_path, report.as_bytes())?;
+    report.write(&report_path)?;
     println!(
         "wrote {} ({} bytes, {:?}) and {} after {} iterations in {:.1} s",
         args.out.display(),
@@ -499,132 +500,8 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
     Ok(())
 }
 
-/// `chains` fresh chains started from the flow, `sweeps` sweeps of the sampler; the states after
-/// every sweep past the first two (≈ 6 nearly independent states per chain: the global move
-/// renews a chain in one sweep) and the statistics.
-fn fresh_samples<const D: usize, U, F>(
-    energy: &U,
-    flow: &F,
-    config: &TrainConfig,
-    chains: usize,
-    sweeps: usize,
-    seed: u64,
-) -> (Vec<[f32; D]>, StepStats)
-where
-    U: emberflow_core::Energy<D> + Sync,
-    F: emberflow_core::Flow<D> + Sync,
-{
-    let kernel = FlowMc::new(energy, flow, config.sampler).expect("validated");
-    let threads = config.threads.max(1);
-    let per = chains.div_ceil(threads);
-    let mut out = Vec::new();
-    let mut stats = StepStats::default();
-    std::thread::scope(|s| {
-        let hs: Vec<_> = (0..threads)
-            .map(|t| {
-                let kernel = &kernel;
-                s.spawn(move || {
-                    let mut st = StepStats::default();
-                    let mut xs = Vec::new();
-                    for c in t * per..((t + 1) * per).min(chains) {
-                        let mut rng = chain_rng(seed ^ 0xf5e5, u64::MAX, c);
-                        let mut x = [0.0; D];
-                        flow.sample(&mut rng, &mut x);
-                        let mut chain: ChainState<D> = kernel.chain(x, config.step_size);
-                        for k in 0..sweeps {
-                            kernel.sweep(&mut chain, &mut rng, &mut st);
-                            if k >= 2 {
-                                xs.push(chain.x);
-                            }
-                        }
-                    }
-                    (xs, st)
-                })
-            })
-            .collect();
-        for h in hs {
-            let (xs, st) = h.join().expect("sampler thread");
-            out.extend(xs);
-            stats.merge(&st);
-        }
-    });
-    (out, stats)
-}
-
-/// Max over dimensions of the rank-normalised split R̂ of `chains` fresh chains of the run's
-/// own sampler, `draws` draws each: for flowMC-EBM (and `nf`) FlowMC chains started from the
-/// flow, a draw after every sweep; for the ULA baselines ULA chains started from the base
-/// N(0, I), a draw after every `ula_steps` steps (one training iteration's worth) — so a
-/// baseline is judged by the sampler it was trained with, as in the paper's Table 2.
-fn max_rhat<const D: usize, U, F>(
-    energy: &U,
-    flow: &F,
-    config: &TrainConfig,
-    chains: usize,
-    draws: usize,
-    seed: u64,
-) -> f64
-where
-    U: emberflow_core::Energy<D> + Sync,
-    F: emberflow_core::Flow<D> + Sync,
-{
-    let kernel = FlowMc::new(energy, flow, config.sampler).expect("validated");
-    let langevin = matches!(config.method, Method::Ula | Method::ShortRun);
-    let threads = config.threads.max(1);
-    let per = chains.div_ceil(threads);
-    let mut values = vec![0.0f32; chains * draws * D];
-    std::thread::scope(|s| {
-        for (t, part) in values.chunks_mut(per * draws * D).enumerate() {
-            let kernel = &kernel;
-            s.spawn(move || {
-                let mut st = StepStats::default();
-                for (k, chain_out) in part.chunks_mut(draws * D).enumerate() {
-                    let c = t * per + k;
-                    let mut rng = chain_rng(seed ^ 0x4a47, u64::MAX - 1, c);
-                    if langevin {
-                        let mut x: [f32; D] = std::array::from_fn(|_| {
-                            emberflow_core::random::standard_normal(&mut rng)
-                        });
-                        for draw in chain_out.chunks_mut(D) {
-                            ula(energy, &mut x, config.ula_step, config.ula_steps, &mut rng);
-                            draw.copy_from_slice(&x);
-                        }
-                        continue;
-                    }
-                    let mut x = [0.0; D];
-                    flow.sample(&mut rng, &mut x);
-                    let mut chain: ChainState<D> = kernel.chain(x, config.step_size);
-                    for draw in chain_out.chunks_mut(D) {
-                        kernel.sweep(&mut chain, &mut rng, &mut st);
-                        draw.copy_from_slice(&chain.x);
-                    }
-                }
-            });
-        }
-    });
-    Chains::new(&values, chains, draws, D).map_or(f64::NAN, |c| convergence(&c).max_rhat())
-}
-
-fn json_list(v: &Option<Vec<f64>>) -> String {
-    match v {
-        Some(v) => format!(
-            "[{}]",
-            v.iter()
-                .map(|x| format!("{x:.6}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        None => "null".into(),
-    }
-}
-
-fn json_num(v: Option<f64>) -> String {
-    v.filter(|x| x.is_finite())
-        .map_or("null".into(), |x| format!("{x:.6e}"))
-}
-
 #[allow(clippy::too_many_arguments)]
-fn report_json(
+fn report(
     args: &Args,
     loaded: &Loaded,
     trained: &emberflow_train::Trained,
@@ -633,49 +510,39 @@ fn report_json(
     fresh: &Option<Vec<f64>>,
     truth: &Option<Vec<f64>>,
     log: &[Record],
-) -> String {
-    let mut s = String::from("{\n");
-    s += &format!("  \"dataset\": {:?},\n", loaded.name);
-    s += &format!("  \"method\": {:?},\n", args.method);
-    s += &format!("  \"seed\": {},\n", args.seed);
-    s += &format!("  \"iterations\": {},\n", trained.iterations);
-    s += &format!("  \"train_seconds\": {:.3},\n", trained.seconds);
-    s += &format!(
-        "  \"skipped_steps\": [{}, {}],\n",
-        trained.skipped.0, trained.skipped.1
-    );
-    s += &format!("  \"true_weights\": {},\n", json_list(truth));
-    s += &format!("  \"ebm_weights\": {},\n", json_list(ebm));
-    s += &format!("  \"negatives_weights\": {},\n", json_list(fresh));
-    s += "  \"metrics\": {";
-    s += &metrics
-        .iter()
-        .map(|(k, v)| format!("{k:?}: {}", json_num(Some(f64::from(*v)))))
-        .collect::<Vec<_>>()
-        .join(", ");
-    s += "},\n  \"log\": [\n";
-    s += &log
-        .iter()
-        .map(|r| {
-            format!(
-                "    {{\"iteration\": {}, \"seconds\": {:.3}, \"ebm_weights\": {}, \"ebm_mse\": {}, \"negatives_weights\": {}, \"negatives_mse\": {}, \"bank_vs_ebm_mse\": {}, \"log_density_err\": {}, \"rhat\": {}, \"local_acceptance\": {:.4}, \"global_acceptance\": {:.4}, \"energy_gap\": {}, \"flow_loss\": {}}}",
-                r.iteration,
-                r.seconds,
-                json_list(&r.ebm_weights),
-                json_num(r.ebm_mse),
-                json_list(&r.neg_weights),
-                json_num(r.neg_mse),
-                json_num(r.bank_vs_ebm_mse),
-                json_num(r.log_density_err),
-                json_num(r.rhat),
-                r.local_acceptance,
-                r.global_acceptance,
-                json_num(Some(f64::from(r.energy_gap))),
-                json_num(Some(f64::from(r.flow_loss)))
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(",\n");
-    s += "\n  ]\n}\n";
-    s
+) -> TrainReport {
+    let finite = |v: f64| Some(v).filter(|x| x.is_finite());
+    TrainReport {
+        dataset: loaded.name.clone(),
+        method: args.method.clone(),
+        seed: args.seed,
+        iterations: trained.iterations,
+        train_seconds: trained.seconds,
+        skipped_steps: [trained.skipped.0, trained.skipped.1],
+        true_weights: truth.clone(),
+        ebm_weights: ebm.clone(),
+        neg_weights: fresh.clone(),
+        metrics: metrics
+            .iter()
+            .map(|(k, v)| (k.clone(), finite(f64::from(*v))))
+            .collect(),
+        log: log
+            .iter()
+            .map(|r| LogRecord {
+                iteration: r.iteration,
+                seconds: r.seconds,
+                ebm_weights: r.ebm_weights.clone(),
+                ebm_mse: r.ebm_mse,
+                neg_weights: r.neg_weights.clone(),
+                neg_mse: r.neg_mse,
+                bank_vs_ebm_mse: r.bank_vs_ebm_mse,
+                log_density_err: r.log_density_err,
+                rhat: r.rhat,
+                local_acceptance: f64::from(r.local_acceptance),
+                global_acceptance: f64::from(r.global_acceptance),
+                energy_gap: finite(f64::from(r.energy_gap)),
+                flow_loss: finite(f64::from(r.flow_loss)),
+            })
+            .collect(),
+    }
 }

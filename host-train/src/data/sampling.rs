@@ -1,5 +1,5 @@
-//! Seeded sampling helpers shared by the data sets: exact per-component counts, an unbiased
-//! index draw and a Fisher–Yates shuffle, all on [`Xoshiro128PlusPlus`].
+//! Seeded sampling helpers shared by the data sets: exact per-component counts and shuffled
+//! labels, on [`Xoshiro128PlusPlus`] (the index draw and the shuffle are [`crate::streams`]').
 
 use emberflow_core::Xoshiro128PlusPlus;
 
@@ -22,28 +22,7 @@ pub(crate) fn stratified_counts(weights: &[f64], n: usize) -> Vec<usize> {
     counts
 }
 
-/// A uniform integer in `0..n` (Lemire's multiply-and-reject, unbiased). `n` must be in
-/// `1..=u32::MAX`.
-pub(crate) fn below(rng: &mut Xoshiro128PlusPlus, n: usize) -> usize {
-    let n = u32::try_from(n).expect("index range fits in u32");
-    assert!(n > 0, "empty index range");
-    let mut m = u64::from(rng.next_word()) * u64::from(n);
-    if (m as u32) < n {
-        let threshold = n.wrapping_neg() % n;
-        while (m as u32) < threshold {
-            m = u64::from(rng.next_word()) * u64::from(n);
-        }
-    }
-    (m >> 32) as usize
-}
-
-/// Shuffle in place (Fisher–Yates, from the end).
-pub(crate) fn shuffle<T>(rng: &mut Xoshiro128PlusPlus, items: &mut [T]) {
-    for i in (1..items.len()).rev() {
-        let j = below(rng, i + 1);
-        items.swap(i, j);
-    }
-}
+pub(crate) use crate::streams::{index_below as below, shuffle};
 
 /// `counts[k]` copies of each label `k`, in a seeded random order.
 pub(crate) fn shuffled_labels(rng: &mut Xoshiro128PlusPlus, counts: &[usize]) -> Vec<usize> {
@@ -93,32 +72,6 @@ mod tests {
                 n
             );
         }
-    }
-
-    #[test]
-    fn below_is_in_range_and_roughly_uniform() {
-        let mut rng = Xoshiro128PlusPlus::seed_from_u64(1);
-        let mut hist = [0usize; 7];
-        for _ in 0..70_000 {
-            hist[below(&mut rng, 7)] += 1;
-        }
-        assert!(
-            hist.iter().all(|&h| (9_500..10_500).contains(&h)),
-            "{hist:?}"
-        );
-        assert_eq!(below(&mut rng, 1), 0);
-    }
-
-    #[test]
-    fn shuffle_is_a_seeded_permutation() {
-        let mut a: Vec<usize> = (0..100).collect();
-        shuffle(&mut Xoshiro128PlusPlus::seed_from_u64(5), &mut a);
-        let mut b: Vec<usize> = (0..100).collect();
-        shuffle(&mut Xoshiro128PlusPlus::seed_from_u64(5), &mut b);
-        assert_eq!(a, b);
-        assert_ne!(a, (0..100).collect::<Vec<_>>());
-        a.sort();
-        assert_eq!(a, (0..100).collect::<Vec<_>>());
     }
 
     #[test]

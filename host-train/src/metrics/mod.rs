@@ -22,22 +22,28 @@ mod chains;
 mod convergence;
 mod ess;
 mod grid;
+pub mod kmeans;
 pub mod log_density_error;
+pub mod mmd;
 mod mode_weights;
 mod normal;
+pub mod regions;
 mod rhat;
 
 pub use chains::{Chains, ShapeError};
 pub use convergence::{Convergence, convergence};
 pub use ess::{ess_bulk, ess_tail};
 pub use grid::Grid2d;
+pub use kmeans::{KChoice, KMeans, choose_k, kmeans};
 pub use log_density_error::{
     DEFAULT_REL_THRESHOLD, LogDensityError, log_density_error_from_values,
     log_density_error_on_grid,
 };
+pub use mmd::{Mmd, mmd};
 pub use mode_weights::{
     ModeWeights, mode_weights_from_grid_energies, mode_weights_from_samples,
     mode_weights_importance, mode_weights_importance_sampling, mode_weights_on_grid, weights_mse,
 };
 pub use normal::normal_quantile;
+pub use regions::Regions;
 pub use rhat::rhat_rank;
