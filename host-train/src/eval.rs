@@ -15,17 +15,17 @@
 //! Without `--data`, a model trained on a built-in set is compared with that set regenerated
 //! from the model's recorded seed (the training data, point for point).
 
-use crate::data::{BuiltIn, Dataset, load_csv};
+use crate::data::{Dataset, load_csv};
 use crate::metrics::{
     Chains, Grid2d, Mmd, ModeWeights, Regions, choose_k, convergence, kmeans, mmd,
     mode_weights_from_grid_energies, mode_weights_from_samples, mode_weights_importance,
     weights_mse,
 };
-use crate::streams::SeedStream;
+pub use crate::model_file::ModelFile;
 use anyhow::{Context, Result, anyhow, bail};
-use emberflow_core::model::{ModelView, PaperModel};
-use emberflow_core::shapes::SUPPORTED_DIMS;
-use emberflow_core::{Energy, Flow, ModelKind, with_model_shape};
+use emberflow_core::SeedStream;
+use emberflow_core::model::PaperModel;
+use emberflow_core::{Energy, Flow, with_model_shape};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -56,76 +56,10 @@ pub struct EvalOptions {
     pub is_draws: usize,
 }
 
-/// A checked energy+flow model file and what its header says.
-pub struct ModelFile {
-    /// The file's path.
-    pub path: PathBuf,
-    /// The file's bytes.
-    pub bytes: Vec<u8>,
-    /// The model's dimension.
-    pub dim: usize,
-    /// The training set's name (a built-in name, `digits`, or the CSV path).
-    pub dataset: String,
-    /// The run's seed.
-    pub seed: u64,
-    /// Iterations the run trained for.
-    pub iterations: u64,
-    /// `shift`, `scale` of `x_data = shift + scale · x_model`.
-    pub shift: Vec<f32>,
-    /// See `shift`.
-    pub scale: Vec<f32>,
-}
-
-impl ModelFile {
-    /// The built-in set the model was trained on, if it is one of this dimension.
-    pub fn builtin(&self) -> Option<BuiltIn> {
-        self.dataset
-            .parse::<BuiltIn>()
-            .ok()
-            .filter(|b| b.dim() == self.dim)
-    }
-}
-
-/// Read and check a model file: readable, valid, energy+flow, of a supported dimension.
+/// Read and check a model file for evaluation: readable, valid, energy+flow, of a supported
+/// dimension ([`ModelFile::load`]).
 pub fn load_model(path: &Path) -> Result<ModelFile> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("cannot read the model {}", path.display()))?;
-    let (dim, dataset, seed, iterations, shift, scale) = {
-        let view = ModelView::parse(&bytes)
-            .with_context(|| format!("{} is not a valid model file", path.display()))?;
-        let h = view.header();
-        if h.kind != ModelKind::EnergyFlow {
-            bail!(
-                "{} holds {}; evaluation needs an energy+flow model (as `emberflow train` writes)",
-                path.display(),
-                h.kind.article_name()
-            );
-        }
-        (
-            usize::from(h.dim),
-            h.training.dataset.to_owned(),
-            h.training.seed,
-            h.training.iterations,
-            h.normalization.shift.iter().collect::<Vec<f32>>(),
-            h.normalization.scale.iter().collect::<Vec<f32>>(),
-        )
-    };
-    if !SUPPORTED_DIMS.contains(&dim) {
-        bail!(
-            "{}: dimension {dim} has no model shape in this build (supported: {SUPPORTED_DIMS:?})",
-            path.display()
-        );
-    }
-    Ok(ModelFile {
-        path: path.to_path_buf(),
-        bytes,
-        dim,
-        dataset,
-        seed,
-        iterations,
-        shift,
-        scale,
-    })
+    ModelFile::load(path)
 }
 
 /// Points and where they came from.

@@ -22,11 +22,11 @@ pub mod eval;
 pub mod export;
 pub mod fs;
 pub mod metrics;
+pub mod model_file;
 pub mod nets;
 pub mod params;
 pub mod report;
 pub mod sampler;
-pub mod streams;
 pub mod train;
 
 pub use train::{Method, TrainConfig, Trained, train};

@@ -6,8 +6,8 @@
 
 use crate::baselines::ula;
 use crate::metrics::{Chains, convergence};
-use crate::streams::SeedStream;
 use crate::train::{Method, TrainConfig};
+use emberflow_core::SeedStream;
 use emberflow_core::{ChainState, Energy, Flow, FlowMc, FlowMcConfig, StepStats};
 
 /// The persistent chains.
@@ -17,7 +17,7 @@ pub struct Bank<const D: usize> {
     pub chains: Vec<ChainState<D>>,
 }
 
-pub use crate::streams::chain_rng;
+pub use emberflow_core::chain_rng;
 
 impl<const D: usize> Bank<D> {
     /// `size` chains started from flow samples.

@@ -21,13 +21,13 @@ use crate::data::Dataset;
 use crate::nets::{EnergyNet, FlowNet};
 use crate::params::{core_energy, core_flow, to_host, update_energy, update_flow};
 use crate::sampler::Bank;
-use crate::streams::{SeedStream, chain_rng, choose, shuffle};
 use anyhow::{Context, Result, bail};
 use candle_core::{Device, Tensor};
 use emberflow_core::shapes::{PaperEnergy, PaperFlow, flow_shape};
 use emberflow_core::{
     DiagGaussian, FlowMcConfig, GlobalMove, Schedule, StepStats, Xoshiro128PlusPlus,
 };
+use emberflow_core::{SeedStream, chain_rng, shuffle};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -627,8 +627,5 @@ pub fn core_models<
 
 /// `k` distinct bank slots of `0..n`, in draw order.
 fn draw_slots(rng: &mut Xoshiro128PlusPlus, n: usize, k: usize) -> Vec<usize> {
-    let mut all: Vec<usize> = (0..n).collect();
-    let k = choose(rng, &mut all, k).len();
-    all.truncate(k);
-    all
+    crate::data::subsample(n, k, rng)
 }

@@ -17,10 +17,10 @@
 
 use anyhow::{Context, Result, bail};
 use clap::Args as ClapArgs;
+pub use emberflow_train::data::subsample;
 pub use emberflow_train::eval::{
     Evaluation, ModelFile, Points, Samples, energies_at, load_model, load_samples, reference_data,
 };
-pub use emberflow_train::streams::subsample;
 use std::io::Write as _;
 use std::path::PathBuf;
 

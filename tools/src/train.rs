@@ -3,6 +3,7 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args as ClapArgs;
+use emberflow_core::SeedStream;
 use emberflow_core::model::Encoding;
 use emberflow_core::shapes::SUPPORTED_DIMS;
 use emberflow_core::{Adaptation, FlowMcConfig, GlobalMove, Schedule, with_model_shape};
@@ -18,7 +19,6 @@ use emberflow_train::metrics::{
 };
 use emberflow_train::report::{LogRecord, TrainReport};
 use emberflow_train::sampler::{fresh_samples, max_rhat};
-use emberflow_train::streams::SeedStream;
 use emberflow_train::train::{Progress, core_models};
 use emberflow_train::{Method, TrainConfig, train};
 use std::io::Write;

@@ -20,6 +20,7 @@
 //! | [`SeedStream::KMEANS`] | `seed ^ (0x6b6d_6561_6e73 + k)·φ` | k-means restarts of the evaluation (`k` = number of clusters) |
 //! | [`SeedStream::SILHOUETTE`] | `seed ^ 0x73_696c·φ` | silhouette subsample |
 //! | [`SeedStream::MMD`] | `seed ^ 0x6d6d64·φ` | MMD subsample |
+//! | [`SeedStream::IMPORTANCE`] | `seed ^ 0x6973·φ` | flow draws of the evaluation's importance-sampled mode weights |
 //! | [`SeedStream::PLOT_DATA`] | `seed ^ 1` | the data subset of a plot |
 //! | [`SeedStream::PLOT_SAMPLES`] | `seed ^ 2` | the sample subset of a plot |
 //! | [`SeedStream::SEEDED_FLOW`] | `seed ^ φ` | the flow of `testing::seeded_paper_model` (test models) |

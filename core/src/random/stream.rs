@@ -74,6 +74,8 @@ impl SeedStream {
     pub const SILHOUETTE: Self = Self::new("silhouette", 0x73_696cu64.wrapping_mul(PHI), PHI);
     /// The MMD's subsample: `seed ^ 0x6d6d64·φ`.
     pub const MMD: Self = Self::new("mmd", 0x6d6d64u64.wrapping_mul(PHI), PHI);
+    /// The flow draws of the importance-sampled mode weights: `seed ^ 0x6973·φ`.
+    pub const IMPORTANCE: Self = Self::new("importance", 0x6973u64.wrapping_mul(PHI), PHI);
     /// The data subset of a plot: `seed ^ 1`.
     pub const PLOT_DATA: Self = Self::new("plot-data", 1, 1);
     /// The sample subset of a plot: `seed ^ 2`.
@@ -82,7 +84,7 @@ impl SeedStream {
     pub const SEEDED_FLOW: Self = Self::new("seeded-flow", PHI, 1);
 
     /// Every named stream.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::TRAINING,
         Self::BANK_INIT,
         Self::FRESH_CHAINS,
@@ -91,6 +93,7 @@ impl SeedStream {
         Self::KMEANS,
         Self::SILHOUETTE,
         Self::MMD,
+        Self::IMPORTANCE,
         Self::PLOT_DATA,
         Self::PLOT_SAMPLES,
         Self::SEEDED_FLOW,
@@ -126,6 +129,7 @@ mod tests {
             assert_eq!(SeedStream::SEEDED_FLOW.seed(s), s ^ 0x9e37_79b9_7f4a_7c15);
             assert_eq!(SeedStream::SILHOUETTE.seed(s), eval_rng(s, 0x73_696c));
             assert_eq!(SeedStream::MMD.seed(s), eval_rng(s, 0x6d6d64));
+            assert_eq!(SeedStream::IMPORTANCE.seed(s), eval_rng(s, 0x6973));
             for k in [0u64, 1, 2, 7, 1000, u64::MAX] {
                 assert_eq!(SeedStream::EVALUATION.seed_at(s, k), s ^ k);
                 assert_eq!(

@@ -5,7 +5,8 @@
 
 use super::csv::{CsvError, parse_csv};
 use super::dataset::Dataset;
-use super::sampling::{below, shuffle, stratified_counts};
+use super::sampling::{below, stratified_counts};
+use emberflow_core::shuffle;
 use emberflow_core::{Xoshiro128PlusPlus, random};
 use std::fmt;
 

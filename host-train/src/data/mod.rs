@@ -21,7 +21,7 @@ mod dataset;
 mod digits;
 mod mixture;
 mod rings;
-mod sampling;
+pub(crate) mod sampling;
 mod standardize;
 
 pub use builtin::{BuiltIn, GMM_MEAN_SCALE, GroundTruth, UnknownDataset};
@@ -33,4 +33,5 @@ pub use digits::{
 };
 pub use mixture::{Component, GaussianMixture};
 pub use rings::Rings;
+pub use sampling::subsample;
 pub use standardize::Standardizer;

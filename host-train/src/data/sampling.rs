@@ -1,7 +1,9 @@
 //! Seeded sampling helpers shared by the data sets: exact per-component counts and shuffled
-//! labels, on [`Xoshiro128PlusPlus`] (the index draw and the shuffle are [`crate::streams`]').
+//! labels, subsets of indices, on [`Xoshiro128PlusPlus`] (the index draw, the shuffle and the
+//! partial shuffle are `emberflow_core::random`'s).
 
-use emberflow_core::Xoshiro128PlusPlus;
+use emberflow_core::random::{choose, shuffle, uniform_index};
+use emberflow_core::{RngCore, Xoshiro128PlusPlus};
 
 /// Split `n` into counts proportional to `weights` (largest remainder; ties to the lower
 /// index), so the counts sum to `n` exactly. `weights` are positive and need not sum to 1.
@@ -22,7 +24,20 @@ pub(crate) fn stratified_counts(weights: &[f64], n: usize) -> Vec<usize> {
     counts
 }
 
-pub(crate) use crate::streams::{index_below as below, shuffle};
+/// [`uniform_index`] for a `usize` range (at most `u32::MAX`).
+pub(crate) fn below<R: RngCore + ?Sized>(rng: &mut R, n: usize) -> usize {
+    let n = u32::try_from(n).expect("index range fits in u32");
+    uniform_index(rng, n) as usize
+}
+
+/// `m` distinct indices of `0..n` in draw order (all of them, shuffled, when `m ≥ n`):
+/// [`choose`] on `0..n`.
+pub fn subsample<R: RngCore + ?Sized>(n: usize, m: usize, rng: &mut R) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..n).collect();
+    choose(rng, &mut idx, m);
+    idx.truncate(m.min(n));
+    idx
+}
 
 /// `counts[k]` copies of each label `k`, in a seeded random order.
 pub(crate) fn shuffled_labels(rng: &mut Xoshiro128PlusPlus, counts: &[usize]) -> Vec<usize> {
@@ -72,6 +87,20 @@ mod tests {
                 n
             );
         }
+    }
+
+    #[test]
+    fn subsample_draws_distinct_indices() {
+        let mut rng = Xoshiro128PlusPlus::seed_from_u64(2);
+        let picked = subsample(50, 10, &mut rng);
+        let mut sorted = picked.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 10);
+        assert!(picked.iter().all(|&i| i < 50));
+        let mut all = subsample(3, 9, &mut rng);
+        all.sort_unstable();
+        assert_eq!(all, [0, 1, 2]);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! k-means (k-means++ seeding, Lloyd) and the silhouette rule that chooses k.
 
 use crate::data::Dataset;
-use crate::streams::{SeedStream, index_below as below, subsample};
+use crate::data::sampling::{below, subsample};
 use emberflow_core::RngCore;
+use emberflow_core::SeedStream;
 
 /// A k-means fit: centres sorted lexicographically (so mode 1 is the left-most, …).
 pub struct KMeans {

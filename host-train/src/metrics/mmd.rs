@@ -3,7 +3,8 @@
 
 use super::kmeans::dist2;
 use crate::data::Dataset;
-use crate::streams::{SeedStream, shuffle, subsample};
+use crate::data::sampling::subsample;
+use emberflow_core::{SeedStream, shuffle};
 
 /// An MMD two-sample test.
 pub struct Mmd {

@@ -7,67 +7,10 @@ use super::protocol::{ChainSummary, Sample};
 use super::sampling::{self, Observer, Protocol};
 use super::settings::SampleSettings;
 use anyhow::{Context, Result, anyhow, bail};
-use emberflow_core::model::{ModelView, PaperModel, SamplerSpec};
-use emberflow_core::shapes::SUPPORTED_DIMS;
-use emberflow_core::{ModelKind, StepStats, with_model_shape};
-use std::path::Path;
+use emberflow_core::model::PaperModel;
+use emberflow_core::{StepStats, with_model_shape};
 
-/// A model file read and checked: an energy+flow model of a supported dimension.
-#[derive(Clone, Debug)]
-pub struct ModelFile {
-    /// The file's bytes.
-    pub bytes: Vec<u8>,
-    /// Its dimension.
-    pub dim: usize,
-    /// Its CRC-32 (the firmware reports the CRC of the model it was built with).
-    pub crc: u32,
-    /// The sampler settings stored in the file.
-    pub sampler: SamplerSpec,
-    /// `Σ_j ln scale_j` of the data normalisation: the log-Jacobian between model space and
-    /// data units (`−ln p(y) = U(x) + ln Z + Σ_j ln scale_j`).
-    pub log_jacobian: f64,
-}
-
-impl ModelFile {
-    /// Read and check the model file at `path`.
-    pub fn read(path: &Path) -> Result<Self> {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        Self::from_bytes(bytes).with_context(|| format!("{}", path.display()))
-    }
-
-    /// Check a model file's bytes.
-    pub fn from_bytes(bytes: Vec<u8>) -> Result<Self> {
-        let view = ModelView::parse(&bytes).context("not a valid model file")?;
-        let header = view.header();
-        if header.kind != ModelKind::EnergyFlow {
-            bail!(
-                "holds {}, but sampling and scoring need an energy+flow model",
-                header.kind.article_name()
-            );
-        }
-        let dim = usize::from(header.dim);
-        if !SUPPORTED_DIMS.contains(&dim) {
-            bail!(
-                "dimension {dim} is not supported (model shapes exist for d = 2..=16, 32 and 64)"
-            );
-        }
-        let log_jacobian = header
-            .normalization
-            .scale
-            .iter()
-            .map(|s| f64::from(s).ln())
-            .sum();
-        let (crc, sampler) = (view.crc(), header.sampler);
-        Ok(Self {
-            dim,
-            crc,
-            sampler,
-            log_jacobian,
-            bytes,
-        })
-    }
-}
+pub use emberflow_train::model_file::ModelFile;
 
 /// What [`sample_model`] produced.
 #[derive(Clone, Debug, PartialEq)]
