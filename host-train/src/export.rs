@@ -2,7 +2,7 @@
 //! weights, the data normalisation, the sampler settings the run ended with, training metadata
 //! and — for quantised files — the quantisation errors measured against the f32 model.
 
-use crate::train::{Trained, core_models};
+use crate::trained::{Trained, core_models};
 use anyhow::{Context, Result, anyhow};
 use emberflow_core::model::{
     Bounded, Encoding, Export, F32s, MAX_METRICS, ModelErrors, Normalization, PaperModel,

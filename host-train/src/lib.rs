@@ -14,8 +14,8 @@
 //! * [`metrics`] — mode weights, log-density error, R̂ and ESS (checked against ArviZ).
 
 pub mod adam;
-pub mod baselines;
 pub mod checkpoint;
+pub mod config;
 pub mod data;
 pub mod device;
 pub mod eval;
@@ -28,7 +28,10 @@ pub mod params;
 pub mod report;
 pub mod sampler;
 pub mod train;
+pub mod trained;
 
-pub use train::{Method, TrainConfig, Trained, train};
+pub use config::{Method, TrainConfig};
+pub use train::train;
+pub use trained::Trained;
 
 pub use emberflow_core::shapes as models;

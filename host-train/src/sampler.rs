@@ -4,10 +4,10 @@
 //! Each selected chain draws from its own generator, seeded from (run seed, iteration, bank
 //! slot), so the result does not depend on the number of threads.
 
-use crate::baselines::ula;
+use crate::config::{Method, TrainConfig};
 use crate::metrics::{Chains, convergence};
-use crate::train::{Method, TrainConfig};
 use emberflow_core::SeedStream;
+use emberflow_core::mcmc::ula;
 use emberflow_core::{ChainState, Energy, Flow, FlowMc, FlowMcConfig, StepStats};
 
 /// The persistent chains.

@@ -12,7 +12,7 @@ pub struct KMeans {
 }
 
 /// Points k-means is fitted on (a seeded random subset of larger data).
-const KMEANS_FIT_POINTS: usize = 10_000;
+pub const KMEANS_FIT_POINTS: usize = 10_000;
 /// Points of the silhouette score (its cost grows as the square).
 const SILHOUETTE_POINTS: usize = 1_500;
 /// Largest k the automatic rule tries.

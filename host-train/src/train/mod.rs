@@ -1,0 +1,168 @@
+//! Algorithm 1 of the paper (flowMC-EBM), and the baselines, on the host: [`train()`] is the
+//! loop, the state it carries between iterations and the steps are in `state.rs`.
+//!
+//! Each iteration:
+//! 1. a batch of `n` data points (standardised);
+//! 2. `n` chains of the persistent bank (drawn without replacement) run one FlowMC sweep —
+//!    `(1 i-SIR(N) + K MALA) × R` by emberflow-core's kernel on the current weights, in
+//!    parallel threads; the state at the end of every round is a negative (`n·R` negatives taken
+//!    along the trajectory), the final state is written back;
+//! 3. an EBM Adam step on `mean E(x⁺) − mean E(x⁻)` (+ `λ·mean E²` if asked);
+//! 4. a flow Adam step on `−mean ln λ(x⁻)` (negatives detached).
+//!
+//! Guard rails: a non-finite loss or gradient skips that step and is counted. The learning
+//! rates decay linearly to `lr_final` of their start over the run, and the exported model is an
+//! exponential moving average (Polyak) of the parameters, which removes the iteration-to-
+//! iteration swing of the mode weights under plain Adam.
+
+mod state;
+
+pub use crate::config::{Method, TrainConfig};
+pub use crate::trained::{Trained, core_models};
+use anyhow::{Context, Result, bail};
+use emberflow_core::StepStats;
+use emberflow_core::shapes::{PaperEnergy, PaperFlow, flow_shape};
+use state::TrainState;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use crate::data::Dataset;
+
+/// What the observer sees every `eval_every` iterations.
+#[derive(Debug)]
+pub struct Progress<'a, const D: usize, F> {
+    /// Iteration just finished (1-based).
+    pub iteration: u64,
+    /// Seconds of training so far; the time spent in the observer is not counted.
+    pub seconds: f64,
+    /// The averaged (exported) energy in model units.
+    pub energy: &'a PaperEnergy<D>,
+    /// The averaged (exported) flow in model units.
+    pub flow: &'a F,
+    /// The current negatives' bank (model units).
+    pub bank: &'a [[f32; D]],
+    /// Sampler statistics since the last call.
+    pub stats: StepStats,
+    /// Last EBM loss (`mean E⁺ − mean E⁻`) and flow loss.
+    pub losses: (f32, f32),
+}
+
+/// Train on `data` (already standardised; `sigma` is the base σ in those units), calling
+/// `observe` every `eval_every` iterations; `observe` returning `false` stops the run.
+pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>(
+    data: &Dataset,
+    sigma: f32,
+    config: &TrainConfig,
+    mut observe: impl FnMut(&Progress<'_, D, PaperFlow<D, A, B, H, K>>) -> bool,
+) -> Result<Trained> {
+    if data.dim() != D {
+        bail!("data have {} columns, the model expects {D}", data.dim());
+    }
+    if data.len() < 2 {
+        bail!("need at least 2 data points, got {}", data.len());
+    }
+    let (hidden, blocks) = flow_shape(D).context("unsupported dimension")?;
+    if (hidden, blocks) != (H, K) {
+        bail!("flow shape mismatch");
+    }
+    config
+        .sampler
+        .validate()
+        .map_err(|e| anyhow::anyhow!("sampler settings: {e}"))?;
+
+    let mut state = TrainState::<D, A, B, H, K>::new(data, sigma, config)?;
+    if let Some(cp) = &config.resume {
+        state.resume(cp)?;
+    }
+    let start = Instant::now();
+    // Time spent in the observer (evaluations), left out of the training clock.
+    let mut observing = 0.0f64;
+    let clock = |observing: f64| start.elapsed().as_secs_f64() - observing;
+    let mut last_good = None;
+    let mut interrupted = false;
+
+    while state.iteration < config.iters {
+        if config
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::Relaxed))
+        {
+            interrupted = true;
+            break;
+        }
+        if let Some(budget) = config.time_budget
+            && clock(observing) >= budget
+        {
+            break;
+        }
+        state.begin_iteration();
+        let positives = state.data_batch()?;
+        let negatives = state.negatives();
+        state.energy_step(&positives, &negatives)?;
+        state.flow_step(&positives, &negatives)?;
+        if state.diverged()? {
+            let Some(good) = &last_good else {
+                bail!(
+                    "training diverged at iteration {} before any good state was kept",
+                    state.iteration
+                );
+            };
+            state.roll_back(good)?;
+            continue;
+        }
+        state.accept_parameters()?;
+
+        let it = state.iteration;
+        if it.is_multiple_of(config.eval_every.max(1)) || it == config.iters {
+            let observe_start = Instant::now();
+            let seconds = clock(observing);
+            let (stats, losses) = (state.window, state.losses);
+            let seen = state.observed()?;
+            let keep_going = observe(&Progress {
+                iteration: it,
+                seconds,
+                energy: seen.energy,
+                flow: seen.flow,
+                bank: &seen.bank,
+                stats,
+                losses,
+            });
+            observing += observe_start.elapsed().as_secs_f64();
+            state.window = StepStats::default();
+            last_good = Some(state.snapshot()?);
+            if !keep_going {
+                break;
+            }
+        }
+        if let Some(path) = &config.checkpoint
+            && config.checkpoint_every > 0
+            && it.is_multiple_of(config.checkpoint_every)
+        {
+            state.snapshot()?.save(path)?;
+        }
+    }
+    if interrupted && let Some(path) = &config.checkpoint {
+        state.snapshot()?.save(path)?;
+    }
+    let chains = &state.bank.chains;
+    let step_size = chains.iter().map(|c| c.step_size).sum::<f32>() / chains.len().max(1) as f32;
+    let (iterations, skipped, stats, rollbacks) = (
+        state.iteration,
+        state.skipped,
+        state.window,
+        state.rollbacks,
+    );
+    let (energy, flow) = state.into_averages();
+    Ok(Trained {
+        energy,
+        flow,
+        sigma,
+        iterations,
+        seconds: clock(observing),
+        skipped,
+        stats,
+        step_size,
+        rollbacks,
+        interrupted,
+    })
+}

@@ -1,0 +1,49 @@
+//! The result of a run: the averaged parameters in core order and the run's statistics, and
+//! the core models built from them.
+
+use crate::params::{core_energy, core_flow};
+use anyhow::Result;
+use emberflow_core::shapes::{PaperEnergy, PaperFlow};
+use emberflow_core::{DiagGaussian, StepStats};
+
+/// The trained parameters (host vectors in core order) and run statistics.
+#[derive(Clone, Debug)]
+pub struct Trained {
+    /// Energy network parameters (averaged), core order.
+    pub energy: Vec<Vec<f32>>,
+    /// Flow parameters (averaged), core order.
+    pub flow: Vec<Vec<f32>>,
+    /// Base σ of the tilt and the flow (model units).
+    pub sigma: f32,
+    /// Iterations run.
+    pub iterations: u64,
+    /// Seconds of training (evaluations by the observer not counted).
+    pub seconds: f64,
+    /// Skipped EBM / flow steps (non-finite loss or gradient).
+    pub skipped: (u64, u64),
+    /// Sampler statistics over the last evaluation window.
+    pub stats: StepStats,
+    /// Mean MALA step size of the bank at the end.
+    pub step_size: f32,
+    /// Roll-backs to the last good state after a divergence (each halves the learning rates).
+    pub rollbacks: u64,
+    /// Whether the run was stopped from outside before its last iteration.
+    pub interrupted: bool,
+}
+
+/// The core flow and tilted energy of a trained run.
+pub fn core_models<
+    const D: usize,
+    const A: usize,
+    const B: usize,
+    const H: usize,
+    const K: usize,
+>(
+    trained: &Trained,
+) -> Result<(PaperEnergy<D>, PaperFlow<D, A, B, H, K>)> {
+    let base = DiagGaussian::<D>::isotropic(trained.sigma).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((
+        core_energy::<D>(&trained.energy, &base)?,
+        core_flow::<D, A, B, H, K>(&trained.flow, &base)?,
+    ))
+}
