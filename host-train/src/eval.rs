@@ -24,6 +24,7 @@ use crate::metrics::{
 pub use crate::model_file::ModelFile;
 use anyhow::{Context, Result, anyhow, bail};
 use emberflow_core::SeedStream;
+use emberflow_core::mcmc::run::score;
 use emberflow_core::model::PaperModel;
 use emberflow_core::{Energy, Flow, with_model_shape};
 use serde_json::{Value, json};
@@ -318,9 +319,8 @@ pub fn energies_at<
     let model = PaperModel::<D, A, B, H, K>::decode(bytes)
         .map_err(|e| anyhow!("decoding the model: {e}"))?;
     let f = |x: &[f32]| {
-        let mut z: [f32; D] = x.try_into().expect("D values");
-        model.from_data(&mut z);
-        model.energy.energy(&z)
+        let y: [f32; D] = x.try_into().expect("D values");
+        score(&model, &y)
     };
     Ok(par_rows(points, D, &f))
 }
@@ -339,9 +339,8 @@ pub fn model_quantities<
     let model = PaperModel::<D, A, B, H, K>::decode(bytes)
         .map_err(|e| anyhow!("decoding the model: {e}"))?;
     let u = |x: &[f32]| {
-        let mut z: [f32; D] = x.try_into().expect("D values");
-        model.from_data(&mut z);
-        model.energy.energy(&z)
+        let y: [f32; D] = x.try_into().expect("D values");
+        score(&model, &y)
     };
     let mut out = ModelQuantities::default();
     if let Some(d) = inputs.data {
