@@ -44,7 +44,7 @@
 //! ```
 
 #![cfg_attr(not(test), no_std)]
-#![deny(unsafe_code)] // allowed in one module only: the VFP assembly kernels (`model::vfp`)
+#![deny(unsafe_code)] // allowed in one module only: the VFP assembly kernels (`kernels::vfp`)
 #![warn(missing_docs)]
 
 #[cfg(all(feature = "model-generator", not(test)))]

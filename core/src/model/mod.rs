@@ -93,8 +93,6 @@ mod header;
 pub mod lists;
 mod paper;
 pub mod quant;
-#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-mod vfp;
 pub mod view;
 mod wire;
 
