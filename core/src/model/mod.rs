@@ -93,11 +93,18 @@ mod header;
 pub mod lists;
 mod paper;
 pub mod quant;
+mod tensor;
+#[cfg(test)]
+mod tests;
 pub mod view;
 mod wire;
 
+pub use crate::shapes::{
+    Energy2dView, Energy16View, Energy32View, Energy64View, Flow2dView, Flow16View, Flow32View,
+    Flow64View, PaperEnergyNetView, PaperEnergyView, PaperFlowView,
+};
 pub use crc::crc32;
-pub use decode::{ModelView, TensorView, Tensors, check_envelope};
+pub use decode::{ModelView, check_envelope};
 pub use encode::{
     Export, ExportNet, LayerRef, encode_energy, encode_energy_flow, encode_flow, net_spec,
 };
@@ -108,11 +115,8 @@ pub use header::{
 pub use lists::{Bounded, F32s, U16s};
 pub use paper::{Model2d, Model16, Model32, Model64, PaperModel};
 pub use quant::Encoding;
-pub use view::{
-    AnyEncoding, DenseView, EncodingSet, Encodings, Energy2dView, Energy16View, Energy32View,
-    Energy64View, Flow2dView, Flow16View, Flow32View, Flow64View, FromLayers, LayerCursor,
-    PaperEnergyNetView, PaperEnergyView, PaperFlowView,
-};
+pub use tensor::{TensorView, Tensors};
+pub use view::{AnyEncoding, DenseView, EncodingSet, Encodings, FromLayers, LayerCursor};
 
 /// The first four bytes of every model file.
 pub const MAGIC: [u8; 4] = *b"EFM\0";

@@ -1,41 +1,15 @@
-//! Networks whose weights stay in the model file: [`DenseView`] and the view types of the
-//! paper's shapes.
-//!
-//! A [`DenseView<'a, IN, OUT>`] borrows one weight tensor (f32, int16 or int8) and implements
-//! [`Network<IN, OUT>`], so it composes with [`Act`] and [`Chain`] exactly like an owned
-//! [`crate::Dense`]; nothing is copied to RAM. The kernels keep the summation order of
-//! the `kernels` module — every output a sequential sum in index order (forward
-//! `y[o] = (Σ_i w[o][i]·x[i]) + b[o]`, backward `dx[i] = Σ_o (dy[o]·s[o])·w[o][i]`), with blocks
-//! of rows (forward) or columns (backward) reduced side by side for speed — so a host and a
-//! Cortex-M4F give the same bits for the same file.
-//!
-//! Format version 2 aligns every tensor's data to 4 bytes from the start of the file
-//! ([`super::ALIGN`]). When the file itself is 4-byte aligned in memory (the firmware's
-//! compiled-in blob), f32 and int16 weights are read as `&[f32]` / `&[i16]` through
-//! `bytemuck::try_cast_slice` (a checked, safe reinterpretation: one load per weight);
-//! otherwise (a file at an odd address, e.g. in a `Vec<u8>`, or a big-endian host) a small
-//! row-by-row kernel decodes each weight with `from_le_bytes`. Both paths compute the same
-//! sums in the same order, so they agree to the bit (tested below).
-//!
-//! ```text
-//! f32:        y_o = Σ_j W_oj x_j + b_o                    (bit-identical to Dense)
-//! int16/int8: y_o = s_o · Σ_j q_oj x_j + b_o               (q exact in f32, activations f32)
-//! ```
-//!
-//! [`FromLayers`] builds a whole network type (`Chain`s of `DenseView` and `Act`) from the file's
-//! tensors in the canonical order, checking every shape against the const generics.
+//! [`DenseView`]: a dense layer over one weight tensor of a model file (f32, int16 or int8), and
+//! the set of encodings it accepts ([`Encodings`]). The arithmetic is in the kernels module
+//! (`kernels::rows`); here each encoding's bytes are taken apart and handed to its kernel.
 
-use super::decode::TensorView;
-use super::quant::Encoding;
-use super::wire::DataLayout;
-use crate::activation::{Activation, ActivationKind, LeakyRelu, Relu};
-use crate::energy::{MlpEnergy, Tilted};
 use crate::error::Error;
-use crate::flow::RealNvp;
 use crate::kernels::{
     row_axpys, row_axpys_narrow, row_axpys_unaligned, row_dots, row_dots_narrow, row_dots_unaligned,
 };
-use crate::network::{Act, Chain, Network};
+use crate::model::quant::Encoding;
+use crate::model::tensor::TensorView;
+use crate::model::wire::DataLayout;
+use crate::network::Network;
 use core::marker::PhantomData;
 
 /// The weight encodings a [`DenseView`] accepts, as a type: [`EncodingSet`].
@@ -149,7 +123,7 @@ impl<'a, const IN: usize, const OUT: usize, E: Encodings> DenseView<'a, IN, OUT,
     }
 
     /// A layer with no rows (every output untouched); stands in only while an error is returned.
-    const fn empty() -> Self {
+    pub(super) const fn empty() -> Self {
         Self {
             encoding: Encoding::F32,
             data: &[],
@@ -311,177 +285,6 @@ impl<const IN: usize, const OUT: usize, E: Encodings> Network<IN, OUT>
         IN * OUT
     }
 }
-
-/// The file's tensors, consumed in canonical order while a network type is built.
-#[derive(Clone, Debug)]
-pub struct LayerCursor<'a> {
-    pub(crate) tensors: super::decode::Tensors<'a>,
-    pub(crate) activation: ActivationKind,
-}
-
-impl<'a> LayerCursor<'a> {
-    #[inline(never)]
-    fn next_tensor(&mut self) -> Result<TensorView<'a>, Error> {
-        let index = self.tensors.position();
-        match self.tensors.next() {
-            Some(t) => t,
-            None => Err(Error::MalformedTensor {
-                tensor: index as u16,
-            }),
-        }
-    }
-}
-
-/// A network type that can be built from a model file's tensors.
-pub trait FromLayers<'a>: Sized {
-    /// Dense layers the type consumes.
-    const DENSE_LAYERS: usize;
-
-    /// Build from the next tensors of `cursor`.
-    fn from_layers(cursor: &mut LayerCursor<'a>) -> Result<Self, Error> {
-        let mut net = Self::placeholder();
-        net.fill(cursor)?;
-        Ok(net)
-    }
-
-    /// Set every layer in place from the next tensors of `cursor` (after an error, `self` is
-    /// partly set and must not be used). In place, so that no large value is moved per layer
-    /// while a network is built (code size on a microcontroller).
-    fn fill(&mut self, cursor: &mut LayerCursor<'a>) -> Result<(), Error>;
-
-    /// A value standing in until it is filled or while an error is being returned (never
-    /// evaluated).
-    fn placeholder() -> Self;
-}
-
-impl<'a, const IN: usize, const OUT: usize, E: Encodings> FromLayers<'a>
-    for DenseView<'a, IN, OUT, E>
-{
-    const DENSE_LAYERS: usize = 1;
-
-    fn fill(&mut self, cursor: &mut LayerCursor<'a>) -> Result<(), Error> {
-        *self = DenseView::new(&cursor.next_tensor()?)?;
-        Ok(())
-    }
-
-    fn placeholder() -> Self {
-        Self::empty()
-    }
-}
-
-impl<'a, A: Activation> FromLayers<'a> for Act<A> {
-    const DENSE_LAYERS: usize = 0;
-
-    fn fill(&mut self, cursor: &mut LayerCursor<'a>) -> Result<(), Error> {
-        if A::KIND == cursor.activation {
-            Ok(())
-        } else {
-            Err(Error::WrongActivation {
-                expected: A::KIND,
-                found: cursor.activation,
-            })
-        }
-    }
-
-    fn placeholder() -> Self {
-        Act::new()
-    }
-}
-
-impl<'a, F: FromLayers<'a>, G: FromLayers<'a>, const MID: usize> FromLayers<'a>
-    for Chain<F, G, MID>
-{
-    const DENSE_LAYERS: usize = F::DENSE_LAYERS + G::DENSE_LAYERS;
-
-    fn fill(&mut self, cursor: &mut LayerCursor<'a>) -> Result<(), Error> {
-        self.first.fill(cursor)?;
-        self.second.fill(cursor)
-    }
-
-    fn placeholder() -> Self {
-        Chain::new(F::placeholder(), G::placeholder())
-    }
-}
-
-/// A dense view followed by an activation: `IN → OUT`.
-pub type LayerView<'a, const IN: usize, const OUT: usize, A, E = AnyEncoding> =
-    Chain<DenseView<'a, IN, OUT, E>, Act<A>, OUT>;
-
-/// One hidden layer `IN → H → OUT` over file weights (the view of [`crate::Mlp1`]).
-pub type Mlp1View<'a, const IN: usize, const H: usize, const OUT: usize, A, E = AnyEncoding> =
-    Chain<LayerView<'a, IN, H, A, E>, DenseView<'a, H, OUT, E>, H>;
-
-/// Two hidden layers over file weights (the view of [`crate::Mlp2`]).
-pub type Mlp2View<
-    'a,
-    const IN: usize,
-    const H1: usize,
-    const H2: usize,
-    const OUT: usize,
-    A,
-    E = AnyEncoding,
-> = Chain<LayerView<'a, IN, H1, A, E>, Mlp1View<'a, H1, H2, OUT, A, E>, H1>;
-
-/// Three hidden layers over file weights (the view of [`crate::Mlp3`]).
-pub type Mlp3View<
-    'a,
-    const IN: usize,
-    const H1: usize,
-    const H2: usize,
-    const H3: usize,
-    const OUT: usize,
-    A,
-    E = AnyEncoding,
-> = Chain<LayerView<'a, IN, H1, A, E>, Mlp2View<'a, H1, H2, H3, OUT, A, E>, H1>;
-
-/// Four hidden layers over file weights (the view of [`crate::Mlp4`]).
-pub type Mlp4View<
-    'a,
-    const IN: usize,
-    const H1: usize,
-    const H2: usize,
-    const H3: usize,
-    const H4: usize,
-    const OUT: usize,
-    A,
-    E = AnyEncoding,
-> = Chain<LayerView<'a, IN, H1, A, E>, Mlp3View<'a, H1, H2, H3, H4, OUT, A, E>, H1>;
-
-/// The paper's energy network `d → 32 → 64 → 64 → 64 → 1` over file weights.
-pub type PaperEnergyNetView<'a, const D: usize, E = AnyEncoding> =
-    Mlp4View<'a, D, 32, 64, 64, 64, 1, LeakyRelu, E>;
-
-/// The paper's tilted energy over file weights.
-pub type PaperEnergyView<'a, const D: usize, E = AnyEncoding> =
-    Tilted<MlpEnergy<PaperEnergyNetView<'a, D, E>>, D>;
-
-/// The paper's RealNVP flow over file weights.
-pub type PaperFlowView<
-    'a,
-    const D: usize,
-    const A: usize,
-    const B: usize,
-    const H: usize,
-    const K: usize,
-    E = AnyEncoding,
-> = RealNvp<D, A, B, Mlp1View<'a, A, H, B, Relu, E>, Mlp1View<'a, B, H, A, Relu, E>, K>;
-
-/// The 2-D energy over file weights.
-pub type Energy2dView<'a> = PaperEnergyView<'a, 2>;
-/// The 2-D flow over file weights (4 blocks, hidden 16).
-pub type Flow2dView<'a> = PaperFlowView<'a, 2, 1, 1, 16, 4>;
-/// The d = 16 energy over file weights.
-pub type Energy16View<'a> = PaperEnergyView<'a, 16>;
-/// The d = 16 flow over file weights (2 blocks, hidden 32).
-pub type Flow16View<'a> = PaperFlowView<'a, 16, 8, 8, 32, 2>;
-/// The d = 32 energy over file weights.
-pub type Energy32View<'a> = PaperEnergyView<'a, 32>;
-/// The d = 32 flow over file weights (2 blocks, hidden 39).
-pub type Flow32View<'a> = PaperFlowView<'a, 32, 16, 16, 39, 2>;
-/// The d = 64 energy over file weights.
-pub type Energy64View<'a> = PaperEnergyView<'a, 64>;
-/// The d = 64 flow over file weights (2 blocks, hidden 51).
-pub type Flow64View<'a> = PaperFlowView<'a, 64, 32, 32, 51, 2>;
 
 #[cfg(test)]
 mod tests {
