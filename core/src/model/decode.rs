@@ -2,12 +2,13 @@
 //! networks over its bytes. The tensor records are read by [`Tensors`] (`tensor.rs`).
 
 use super::crc::crc32;
-use super::header::{FlowSpec, Header, ModelKind};
+use super::format::{CRC_LEN, FORMAT_VERSION, MAGIC, PREAMBLE_LEN};
+use super::header::{FlowSpec, Header};
 use super::lists::U16s;
+use super::tags::ModelKind;
 use super::tensor::Tensors;
 use super::view::{FromLayers, LayerCursor};
 use super::wire::HeaderWire;
-use super::{CRC_LEN, FORMAT_VERSION, MAGIC, PREAMBLE_LEN};
 use crate::energy::{MlpEnergy, Tilted};
 use crate::error::Error;
 use crate::flow::{AffineCoupling, CouplingBlock, RealNvp};

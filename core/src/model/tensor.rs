@@ -2,7 +2,7 @@
 //! [`Tensors`], which reads the records in canonical order and checks each one's structure
 //! (shape, lengths, alignment, padding) as it goes.
 
-use super::ALIGN;
+use super::format::ALIGN;
 use super::header::{Header, TensorSlot};
 use super::quant::Encoding;
 use super::wire::{DataLayout, TensorWire};
