@@ -26,6 +26,9 @@ use rand_core::RngCore;
 
 #[cfg(feature = "model-generator")]
 pub mod four_modes;
+mod random_init;
+
+pub use random_init::{det, randomize, randomize_flow};
 
 /// Scale of the seeded energy network's parameters (`scale · U[−1, 1)`).
 pub const SEEDED_ENERGY_SCALE: f32 = 0.3;
