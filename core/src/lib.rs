@@ -44,7 +44,7 @@
 //! ```
 
 #![cfg_attr(not(test), no_std)]
-#![deny(unsafe_code)] // allowed in one module only: the VFP assembly kernels (`model::vfp`)
+#![deny(unsafe_code)] // allowed in one module only: the VFP assembly kernels (`kernels::vfp`)
 #![warn(missing_docs)]
 
 #[cfg(all(feature = "model-generator", not(test)))]
@@ -78,6 +78,7 @@ pub use mcmc::{
     isir_step, mala_step,
 };
 pub use model::{Encoding, ModelKind, ModelView};
-pub use network::{Act, Chain, Layer, Mlp1, Mlp2, Mlp3, Mlp4, Network, Parameters, Tape};
+pub use network::{Act, Chain, Network, Parameters, Tape};
 pub use rand_core::RngCore;
 pub use random::{SeedStream, Xoshiro128PlusPlus, chain_rng, choose, shuffle, uniform_index};
+pub use shapes::{Layer, Mlp1, Mlp2, Mlp3, Mlp4};

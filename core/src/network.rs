@@ -2,7 +2,7 @@
 //!
 //! A [`Network<IN, OUT>`] maps `[f32; IN]` to `[f32; OUT]` and can pull a gradient back to its
 //! input (a vector–Jacobian product) from a [`Tape`] of what the forward pass kept. Networks are
-//! built from [`Dense`] layers and [`Act`] activations joined by [`Chain`], so depth
+//! built from [`Dense`](crate::Dense) layers and [`Act`] activations joined by [`Chain`], so depth
 //! and widths live in the type and a shape mismatch does not compile:
 //!
 //! ```
@@ -15,10 +15,9 @@
 //! assert_eq!(y, [0.0]);
 //! ```
 //!
-//! [`Mlp1`] … [`Mlp4`] name the common shapes.
+//! [`crate::shapes`] names the common compositions ([`Mlp1`](crate::Mlp1) … [`Mlp4`](crate::Mlp4)).
 
 use crate::activation::Activation;
-use crate::dense::Dense;
 use core::marker::PhantomData;
 
 /// What a forward pass keeps for the backward pass; always plain f32 storage.
@@ -201,36 +200,3 @@ impl<F: Parameters, G: Parameters, const MID: usize> Parameters for Chain<F, G, 
         self.second.visit_mut(f);
     }
 }
-
-/// A dense layer followed by an activation: `IN → OUT`.
-pub type Layer<const IN: usize, const OUT: usize, A> = Chain<Dense<IN, OUT>, Act<A>, OUT>;
-
-/// One hidden layer: `IN → H → OUT` (linear output).
-pub type Mlp1<const IN: usize, const H: usize, const OUT: usize, A> =
-    Chain<Layer<IN, H, A>, Dense<H, OUT>, H>;
-
-/// Two hidden layers: `IN → H1 → H2 → OUT`.
-pub type Mlp2<const IN: usize, const H1: usize, const H2: usize, const OUT: usize, A> =
-    Chain<Layer<IN, H1, A>, Mlp1<H1, H2, OUT, A>, H1>;
-
-/// Three hidden layers: `IN → H1 → H2 → H3 → OUT`.
-pub type Mlp3<
-    const IN: usize,
-    const H1: usize,
-    const H2: usize,
-    const H3: usize,
-    const OUT: usize,
-    A,
-> = Chain<Layer<IN, H1, A>, Mlp2<H1, H2, H3, OUT, A>, H1>;
-
-/// Four hidden layers: `IN → H1 → H2 → H3 → H4 → OUT` (the paper's energy network is
-/// `Mlp4<D, 32, 64, 64, 64, 1, LeakyRelu>`).
-pub type Mlp4<
-    const IN: usize,
-    const H1: usize,
-    const H2: usize,
-    const H3: usize,
-    const H4: usize,
-    const OUT: usize,
-    A,
-> = Chain<Layer<IN, H1, A>, Mlp3<H1, H2, H3, H4, OUT, A>, H1>;

@@ -1,4 +1,7 @@
-//! The paper's model shapes, named once.
+//! Network shapes, named once: the composed MLPs ([`Layer`], [`Mlp1`] … [`Mlp4`]), the
+//! paper's model shapes, and the twin of each over a model file's weights ([`LayerView`],
+//! [`Mlp1View`] …, [`PaperEnergyView`], [`Energy2dView`], …: the same `Chain`s with
+//! [`DenseView`] layers; also named in [`crate::model::view`] and [`crate::model`]).
 //!
 //! * Energy: `d → 32 → 64 → 64 → 64 → 1` with LeakyReLU(0.05) (10,593 parameters at d = 2),
 //!   tilted by ρ = N(0, diag σ²).
@@ -9,9 +12,88 @@
 //!   same map, its masked-out weights never mattering.
 
 use crate::activation::{LeakyRelu, Relu};
+use crate::dense::Dense;
 use crate::energy::{MlpEnergy, Tilted};
 use crate::flow::RealNvp;
-use crate::network::{Mlp1, Mlp4};
+use crate::model::view::dense::{AnyEncoding, DenseView};
+use crate::network::{Act, Chain};
+
+/// A dense layer followed by an activation: `IN → OUT`.
+pub type Layer<const IN: usize, const OUT: usize, A> = Chain<Dense<IN, OUT>, Act<A>, OUT>;
+
+/// One hidden layer: `IN → H → OUT` (linear output).
+pub type Mlp1<const IN: usize, const H: usize, const OUT: usize, A> =
+    Chain<Layer<IN, H, A>, Dense<H, OUT>, H>;
+
+/// Two hidden layers: `IN → H1 → H2 → OUT`.
+pub type Mlp2<const IN: usize, const H1: usize, const H2: usize, const OUT: usize, A> =
+    Chain<Layer<IN, H1, A>, Mlp1<H1, H2, OUT, A>, H1>;
+
+/// Three hidden layers: `IN → H1 → H2 → H3 → OUT`.
+pub type Mlp3<
+    const IN: usize,
+    const H1: usize,
+    const H2: usize,
+    const H3: usize,
+    const OUT: usize,
+    A,
+> = Chain<Layer<IN, H1, A>, Mlp2<H1, H2, H3, OUT, A>, H1>;
+
+/// Four hidden layers: `IN → H1 → H2 → H3 → H4 → OUT` (the paper's energy network is
+/// `Mlp4<D, 32, 64, 64, 64, 1, LeakyRelu>`).
+pub type Mlp4<
+    const IN: usize,
+    const H1: usize,
+    const H2: usize,
+    const H3: usize,
+    const H4: usize,
+    const OUT: usize,
+    A,
+> = Chain<Layer<IN, H1, A>, Mlp3<H1, H2, H3, H4, OUT, A>, H1>;
+
+/// A dense view followed by an activation: `IN → OUT`.
+pub type LayerView<'a, const IN: usize, const OUT: usize, A, E = AnyEncoding> =
+    Chain<DenseView<'a, IN, OUT, E>, Act<A>, OUT>;
+
+/// One hidden layer `IN → H → OUT` over file weights (the view of [`crate::Mlp1`]).
+pub type Mlp1View<'a, const IN: usize, const H: usize, const OUT: usize, A, E = AnyEncoding> =
+    Chain<LayerView<'a, IN, H, A, E>, DenseView<'a, H, OUT, E>, H>;
+
+/// Two hidden layers over file weights (the view of [`crate::Mlp2`]).
+pub type Mlp2View<
+    'a,
+    const IN: usize,
+    const H1: usize,
+    const H2: usize,
+    const OUT: usize,
+    A,
+    E = AnyEncoding,
+> = Chain<LayerView<'a, IN, H1, A, E>, Mlp1View<'a, H1, H2, OUT, A, E>, H1>;
+
+/// Three hidden layers over file weights (the view of [`crate::Mlp3`]).
+pub type Mlp3View<
+    'a,
+    const IN: usize,
+    const H1: usize,
+    const H2: usize,
+    const H3: usize,
+    const OUT: usize,
+    A,
+    E = AnyEncoding,
+> = Chain<LayerView<'a, IN, H1, A, E>, Mlp2View<'a, H1, H2, H3, OUT, A, E>, H1>;
+
+/// Four hidden layers over file weights (the view of [`crate::Mlp4`]).
+pub type Mlp4View<
+    'a,
+    const IN: usize,
+    const H1: usize,
+    const H2: usize,
+    const H3: usize,
+    const H4: usize,
+    const OUT: usize,
+    A,
+    E = AnyEncoding,
+> = Chain<LayerView<'a, IN, H1, A, E>, Mlp3View<'a, H1, H2, H3, H4, OUT, A, E>, H1>;
 
 /// The paper's energy network `d → 32 → 64 → 64 → 64 → 1`.
 pub type PaperEnergyNet<const D: usize> = Mlp4<D, 32, 64, 64, 64, 1, LeakyRelu>;
@@ -39,6 +121,42 @@ pub type Flow32 = PaperFlow<32, 16, 16, 39, 2>;
 pub type Energy64 = PaperEnergy<64>;
 /// The d = 64 flow: 2 blocks, hidden 51.
 pub type Flow64 = PaperFlow<64, 32, 32, 51, 2>;
+
+/// The paper's energy network `d → 32 → 64 → 64 → 64 → 1` over file weights.
+pub type PaperEnergyNetView<'a, const D: usize, E = AnyEncoding> =
+    Mlp4View<'a, D, 32, 64, 64, 64, 1, LeakyRelu, E>;
+
+/// The paper's tilted energy over file weights.
+pub type PaperEnergyView<'a, const D: usize, E = AnyEncoding> =
+    Tilted<MlpEnergy<PaperEnergyNetView<'a, D, E>>, D>;
+
+/// The paper's RealNVP flow over file weights.
+pub type PaperFlowView<
+    'a,
+    const D: usize,
+    const A: usize,
+    const B: usize,
+    const H: usize,
+    const K: usize,
+    E = AnyEncoding,
+> = RealNvp<D, A, B, Mlp1View<'a, A, H, B, Relu, E>, Mlp1View<'a, B, H, A, Relu, E>, K>;
+
+/// The 2-D energy over file weights.
+pub type Energy2dView<'a> = PaperEnergyView<'a, 2>;
+/// The 2-D flow over file weights (4 blocks, hidden 16).
+pub type Flow2dView<'a> = PaperFlowView<'a, 2, 1, 1, 16, 4>;
+/// The d = 16 energy over file weights.
+pub type Energy16View<'a> = PaperEnergyView<'a, 16>;
+/// The d = 16 flow over file weights (2 blocks, hidden 32).
+pub type Flow16View<'a> = PaperFlowView<'a, 16, 8, 8, 32, 2>;
+/// The d = 32 energy over file weights.
+pub type Energy32View<'a> = PaperEnergyView<'a, 32>;
+/// The d = 32 flow over file weights (2 blocks, hidden 39).
+pub type Flow32View<'a> = PaperFlowView<'a, 32, 16, 16, 39, 2>;
+/// The d = 64 energy over file weights.
+pub type Energy64View<'a> = PaperEnergyView<'a, 64>;
+/// The d = 64 flow over file weights (2 blocks, hidden 51).
+pub type Flow64View<'a> = PaperFlowView<'a, 64, 32, 32, 51, 2>;
 
 /// Conditioner width `H` and block count `K` of the flow emberflow uses in dimension `d`:
 /// the paper's shapes at d = 2, 16, 32, 64 (hidden 16 × 4 blocks; 32, 39, 51 × 2 blocks), hidden

@@ -6,11 +6,9 @@
 //! not the derivative; points with a pre-activation within the step's reach of a kink are
 //! skipped, and the test asserts that most points were used.
 
-mod common;
-
-use common::randomize;
 use emberflow_core::random::standard_normal;
 use emberflow_core::shapes::{Energy2d, PaperEnergyNet};
+use emberflow_core::testing::randomize;
 use emberflow_core::{
     Activation, DiagGaussian, Energy, LeakyRelu, Mlp1, Mlp2, MlpEnergy, Network, Parameters, Relu,
     Silu, Tanh, Tilted, Xoshiro128PlusPlus,

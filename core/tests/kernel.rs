@@ -4,12 +4,10 @@
 //! (estimated from the spread of independent chains) and an absolute cap; mode weights within
 //! 0.01 (the bound) of the truth.
 
-mod common;
-
-use common::randomize_flow;
 use emberflow_core::random::standard_normal;
 use emberflow_core::shapes::Flow2d;
 use emberflow_core::targets::{Gaussian, GaussianMixture};
+use emberflow_core::testing::randomize_flow;
 use emberflow_core::{
     Adaptation, ChainState, DiagGaussian, Energy, Flow, FlowMc, FlowMcConfig, GlobalMove, Schedule,
     StepStats, Tilted, Xoshiro128PlusPlus, ZeroEnergy,

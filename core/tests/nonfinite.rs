@@ -1,10 +1,8 @@
 //! Non-finite energies, gradients, densities and states are rejected and counted; a chain
 //! state is never NaN (property tests over seeds, step sizes and schedules).
 
-mod common;
-
-use common::randomize_flow;
 use emberflow_core::shapes::Flow2d;
+use emberflow_core::testing::randomize_flow;
 use emberflow_core::{
     Adaptation, DiagGaussian, Energy, Flow, FlowMc, FlowMcConfig, GlobalMove, Schedule, StepStats,
     Xoshiro128PlusPlus,

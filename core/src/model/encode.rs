@@ -10,17 +10,16 @@
 
 use super::crc::crc32;
 use super::decode::ModelView;
-use super::header::{
-    MAX_HIDDEN, ModelErrors, ModelKind, NetSpec, Normalization, QuantStats, SamplerSpec, Training,
-    activation_tag,
-};
+use super::format::{ALIGN, CRC_LEN, FORMAT_VERSION, MAGIC, PREAMBLE_LEN};
+use super::header::{MAX_HIDDEN, NetSpec};
 use super::lists::{Bounded, F32s, U16s};
+use super::metadata::{ModelErrors, Normalization, QuantStats, SamplerSpec, Training};
 use super::quant::{Encoding, ErrorAccumulator, quantize, row_scale};
+use super::tags::{ModelKind, activation_tag};
 use super::wire::{
     DataLayout, EnergyWire, FlowWire, HeaderWire, NetWire, NormalizationWire, SamplerWire, pad_len,
     varint_len,
 };
-use super::{ALIGN, CRC_LEN, FORMAT_VERSION, MAGIC, PREAMBLE_LEN};
 use crate::activation::{Activation, ActivationKind};
 use crate::dense::Dense;
 use crate::energy::{MlpEnergy, Tilted};

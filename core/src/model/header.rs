@@ -2,107 +2,19 @@
 //!
 //! [`Header`] is the validated, typed form; the wire form is in `wire.rs`. Per-dimension values
 //! ([`F32s`], [`U16s`]) stay borrowed from the file.
+//!
+//! The sections that describe the networks ([`NetSpec`], [`EnergySpec`], [`FlowSpec`]) and the
+//! tensors' canonical order ([`TensorSlot`]) are here, with the rules [`Header::validate`]
+//! checks; the other fields' types are in `metadata.rs`, the tags in `tags.rs`.
 
 use super::lists::{Bounded, F32s, U16s};
+use super::metadata::{Normalization, QuantStats, SamplerSpec, Training};
+use super::tags::ModelKind;
 use crate::activation::ActivationKind;
 use crate::error::Error;
-use crate::mcmc::{Adaptation, FlowMcConfig, GlobalMove, Schedule};
-use serde::{Deserialize, Serialize};
 
 /// Most hidden layers a network in a model file may have.
 pub const MAX_HIDDEN: usize = 8;
-/// Most training metrics a model file may record.
-pub const MAX_METRICS: usize = 8;
-
-/// What a model file holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum ModelKind {
-    /// A tilted energy `U = E_θ − ln ρ` only.
-    Energy,
-    /// A RealNVP flow only.
-    Flow,
-    /// The joint model of flowMC-EBM: the tilted energy and its flow proposal.
-    EnergyFlow,
-}
-
-impl ModelKind {
-    /// The tag stored in a file.
-    pub const fn tag(self) -> u8 {
-        match self {
-            ModelKind::Energy => 0,
-            ModelKind::Flow => 1,
-            ModelKind::EnergyFlow => 2,
-        }
-    }
-
-    /// The kind of a tag.
-    pub const fn from_tag(tag: u8) -> Option<Self> {
-        match tag {
-            0 => Some(ModelKind::Energy),
-            1 => Some(ModelKind::Flow),
-            2 => Some(ModelKind::EnergyFlow),
-            _ => None,
-        }
-    }
-
-    /// `"energy"`, `"flow"` or `"energy+flow"`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            ModelKind::Energy => "energy",
-            ModelKind::Flow => "flow",
-            ModelKind::EnergyFlow => "energy+flow",
-        }
-    }
-
-    /// The name with its article, for messages ("an energy", "a flow", …).
-    pub const fn article_name(self) -> &'static str {
-        match self {
-            ModelKind::Energy => "an energy",
-            ModelKind::Flow => "a flow",
-            ModelKind::EnergyFlow => "an energy+flow",
-        }
-    }
-
-    /// Whether the file has an energy section.
-    pub const fn has_energy(self) -> bool {
-        matches!(self, ModelKind::Energy | ModelKind::EnergyFlow)
-    }
-
-    /// Whether the file has a flow section.
-    pub const fn has_flow(self) -> bool {
-        matches!(self, ModelKind::Flow | ModelKind::EnergyFlow)
-    }
-}
-
-impl core::fmt::Display for ModelKind {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// The tag of an activation in a file.
-pub const fn activation_tag(kind: ActivationKind) -> u8 {
-    match kind {
-        ActivationKind::Identity => 0,
-        ActivationKind::Relu => 1,
-        ActivationKind::LeakyRelu => 2,
-        ActivationKind::Silu => 3,
-        ActivationKind::Tanh => 4,
-    }
-}
-
-/// The activation of a tag.
-pub const fn activation_from_tag(tag: u8) -> Option<ActivationKind> {
-    match tag {
-        0 => Some(ActivationKind::Identity),
-        1 => Some(ActivationKind::Relu),
-        2 => Some(ActivationKind::LeakyRelu),
-        3 => Some(ActivationKind::Silu),
-        4 => Some(ActivationKind::Tanh),
-        _ => None,
-    }
-}
 
 /// An MLP `input → hidden… → output`: each hidden layer is dense + `activation`, the output
 /// layer is dense and linear (the shape of [`crate::Mlp1`] … [`crate::Mlp4`]).
@@ -220,149 +132,6 @@ impl<'a> FlowSpec<'a> {
             self.masks.window(c * d, a),
             self.masks.window(c * d + a, d.saturating_sub(a)),
         )
-    }
-}
-
-/// The trainer's data normalisation: `x_data = shift + scale ⊙ x_model`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Normalization<'a> {
-    /// Per-dimension shift.
-    pub shift: F32s<'a>,
-    /// Per-dimension scale (positive).
-    pub scale: F32s<'a>,
-}
-
-impl Normalization<'_> {
-    /// Map a model-space point to data space in place.
-    pub fn to_data(&self, x: &mut [f32]) {
-        for ((xi, m), s) in x.iter_mut().zip(self.shift.iter()).zip(self.scale.iter()) {
-            *xi = m + s * *xi;
-        }
-    }
-
-    /// Map a data-space point to model space in place.
-    pub fn from_data(&self, x: &mut [f32]) {
-        for ((xi, m), s) in x.iter_mut().zip(self.shift.iter()).zip(self.scale.iter()) {
-            *xi = (*xi - m) / s;
-        }
-    }
-}
-
-/// The sampler settings the trainer ended with.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SamplerSpec {
-    /// MALA step size η.
-    pub step_size: f32,
-    /// The global move (i-SIR carries its particle count `N`).
-    pub global: GlobalMove,
-    /// MALA steps per round `K`.
-    pub mala_steps: u16,
-    /// Rounds per sweep `R`.
-    pub rounds: u16,
-    /// Persistent chains the trainer ran.
-    pub chains: u32,
-    /// Step-size adaptation, if it was on.
-    pub adaptation: Option<Adaptation>,
-}
-
-impl SamplerSpec {
-    /// The settings of `config` with step size `step_size` and `chains` chains.
-    pub fn new(config: &FlowMcConfig, step_size: f32, chains: u32) -> Self {
-        Self {
-            step_size,
-            global: config.schedule.global,
-            mala_steps: config.schedule.mala_steps,
-            rounds: config.schedule.rounds,
-            chains,
-            adaptation: config.adaptation,
-        }
-    }
-
-    /// The FlowMC configuration.
-    pub fn config(&self) -> FlowMcConfig {
-        FlowMcConfig {
-            schedule: Schedule {
-                global: self.global,
-                mala_steps: self.mala_steps,
-                rounds: self.rounds,
-            },
-            adaptation: self.adaptation,
-        }
-    }
-
-    fn validate(&self) -> Result<(), Error> {
-        let adapt_finite = self.adaptation.is_none_or(|a| {
-            [a.target, a.factor, a.tolerance, a.smoothing, a.max_step]
-                .iter()
-                .all(|v| v.is_finite())
-        });
-        if !(self.step_size.is_finite() && self.step_size > 0.0 && adapt_finite) {
-            return Err(Error::InvalidSetting);
-        }
-        self.config().validate()
-    }
-}
-
-/// Training metadata.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Training<'a> {
-    /// Data set name.
-    pub dataset: &'a str,
-    /// Training iterations.
-    pub iterations: u64,
-    /// Seed of the run.
-    pub seed: u64,
-    /// Final metrics, `(name, value)`.
-    #[serde(borrow)]
-    pub metrics: Bounded<(&'a str, f32), MAX_METRICS>,
-}
-
-/// Model-level quantisation errors measured at export (quantised against f32 on probe points).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ModelErrors {
-    /// Probe points.
-    pub points: u32,
-    /// Largest `|U_q − U_f32|` of the tilted energy.
-    pub energy_max_abs: f32,
-    /// RMS of `U_q − U_f32`.
-    pub energy_rms: f32,
-    /// Largest `|ln λ_q − ln λ_f32|` of the flow density.
-    pub log_density_max_abs: f32,
-    /// RMS of `ln λ_q − ln λ_f32`.
-    pub log_density_rms: f32,
-}
-
-/// Quantisation error statistics recorded at export (all zero for an f32 file).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct QuantStats {
-    /// Quantised weights.
-    pub quantized_weights: u64,
-    /// Largest `|s·q − w|`.
-    pub max_abs_error: f32,
-    /// RMS of `s·q − w`.
-    pub rms_error: f32,
-    /// Largest `|s·q − w| / s` (at most ½).
-    pub max_error_over_scale: f32,
-    /// Errors of the model's outputs, if the exporter measured them.
-    pub model: Option<ModelErrors>,
-}
-
-impl QuantStats {
-    fn all_finite(&self) -> bool {
-        let base = [
-            self.max_abs_error,
-            self.rms_error,
-            self.max_error_over_scale,
-        ];
-        let model = self.model.map_or([0.0; 4], |m| {
-            [
-                m.energy_max_abs,
-                m.energy_rms,
-                m.log_density_max_abs,
-                m.log_density_rms,
-            ]
-        });
-        base.iter().chain(model.iter()).all(|v| v.is_finite())
     }
 }
 
@@ -596,16 +365,5 @@ mod tests {
         assert!(!is_partition(U16s::Native(&[0, 1]), 3));
         let big: [u16; 1100] = core::array::from_fn(|i| (1099 - i) as u16);
         assert!(is_partition(U16s::Native(&big), 1100));
-    }
-
-    #[test]
-    fn tags_round_trip() {
-        for k in [ModelKind::Energy, ModelKind::Flow, ModelKind::EnergyFlow] {
-            assert_eq!(ModelKind::from_tag(k.tag()), Some(k));
-        }
-        for t in 0..=4 {
-            assert_eq!(activation_tag(activation_from_tag(t).unwrap()), t);
-        }
-        assert_eq!(activation_from_tag(5), None);
     }
 }

@@ -89,47 +89,34 @@
 mod crc;
 mod decode;
 mod encode;
+mod format;
 mod header;
 pub mod lists;
+mod metadata;
 mod paper;
 pub mod quant;
-#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-mod vfp;
+mod tags;
+mod tensor;
+#[cfg(test)]
+mod tests;
 pub mod view;
 mod wire;
 
+pub use crate::shapes::{
+    Energy2dView, Energy16View, Energy32View, Energy64View, Flow2dView, Flow16View, Flow32View,
+    Flow64View, PaperEnergyNetView, PaperEnergyView, PaperFlowView,
+};
 pub use crc::crc32;
-pub use decode::{ModelView, TensorView, Tensors, check_envelope};
+pub use decode::{ModelView, check_envelope};
 pub use encode::{
     Export, ExportNet, LayerRef, encode_energy, encode_energy_flow, encode_flow, net_spec,
 };
-pub use header::{
-    EnergySpec, FlowSpec, Header, MAX_HIDDEN, MAX_METRICS, ModelErrors, ModelKind, NetSpec,
-    Normalization, QuantStats, SamplerSpec, TensorRole, TensorSlot, Training,
-};
+pub use format::{ALIGN, CRC_LEN, EXTENSION, FORMAT_VERSION, MAGIC, PREAMBLE_LEN};
+pub use header::{EnergySpec, FlowSpec, Header, MAX_HIDDEN, NetSpec, TensorRole, TensorSlot};
 pub use lists::{Bounded, F32s, U16s};
+pub use metadata::{MAX_METRICS, ModelErrors, Normalization, QuantStats, SamplerSpec, Training};
 pub use paper::{Model2d, Model16, Model32, Model64, PaperModel};
 pub use quant::Encoding;
-pub use view::{
-    AnyEncoding, DenseView, EncodingSet, Encodings, Energy2dView, Energy16View, Energy32View,
-    Energy64View, Flow2dView, Flow16View, Flow32View, Flow64View, FromLayers, LayerCursor,
-    PaperEnergyNetView, PaperEnergyView, PaperFlowView,
-};
-
-/// The first four bytes of every model file.
-pub const MAGIC: [u8; 4] = *b"EFM\0";
-
-/// The format version this build writes and reads.
-pub const FORMAT_VERSION: u16 = 2;
-
-/// Alignment (bytes, from the start of the file) of every tensor's weights, scales and biases.
-pub const ALIGN: usize = 4;
-
-/// Bytes before the body: magic, version, body length.
-pub const PREAMBLE_LEN: usize = 10;
-
-/// Bytes of the CRC-32 trailer.
-pub const CRC_LEN: usize = 4;
-
-/// The usual file extension.
-pub const EXTENSION: &str = "efm";
+pub use tags::ModelKind;
+pub use tensor::{TensorView, Tensors};
+pub use view::{AnyEncoding, DenseView, EncodingSet, Encodings, FromLayers, LayerCursor};

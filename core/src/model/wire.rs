@@ -4,13 +4,12 @@
 //! generic postcard one; [`HeaderWire::into_header`] turns the tags into types and
 //! [`super::Header::validate`] checks the rest.
 
-use super::ALIGN;
-use super::header::{
-    EnergySpec, FlowSpec, Header, MAX_HIDDEN, ModelKind, NetSpec, Normalization, QuantStats,
-    SamplerSpec, Training, activation_from_tag, activation_tag,
-};
+use super::format::ALIGN;
+use super::header::{EnergySpec, FlowSpec, Header, MAX_HIDDEN, NetSpec};
 use super::lists::{Bounded, F32s, U16s};
+use super::metadata::{Normalization, QuantStats, SamplerSpec, Training};
 use super::quant::Encoding;
+use super::tags::{ModelKind, activation_from_tag, activation_tag};
 use crate::error::Error;
 use crate::mcmc::{Adaptation, GlobalMove};
 use serde::{Deserialize, Serialize};

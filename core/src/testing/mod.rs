@@ -26,6 +26,9 @@ use rand_core::RngCore;
 
 #[cfg(feature = "model-generator")]
 pub mod four_modes;
+mod random_init;
+
+pub use random_init::{det, randomize, randomize_flow};
 
 /// Scale of the seeded energy network's parameters (`scale · U[−1, 1)`).
 pub const SEEDED_ENERGY_SCALE: f32 = 0.3;
@@ -147,8 +150,7 @@ fn kernel_check_value(rng: &mut Xoshiro128PlusPlus) -> f32 {
 /// The host's unit tests run it on the portable kernels; `cargo xtask test` runs it on the
 /// Cortex-M4F in QEMU (the firmware's `kernels` program).
 pub fn check_f32_dense_kernels(seed: u64) -> Result<u32, KernelMismatch> {
-    use crate::kernels::{axpy, dot};
-    use crate::model::view::{row_axpys, row_dots};
+    use crate::kernels::{axpy, dot, row_axpys, row_dots};
     const R: usize = KERNEL_CHECK_ROWS;
     const C: usize = KERNEL_CHECK_MAX_COLS;
     let mut rng = Xoshiro128PlusPlus::seed_from_u64(seed);

@@ -10,6 +10,7 @@
 //! so the results are the same bits (checked in QEMU by `cargo xtask test`: the firmware's
 //! `kernels` program compares these loops with their definition on 270 shapes,
 //! `testing::check_f32_dense_kernels`, and the sampler's output with the host's).
+//! What they gained, measured: `docs/firmware-performance.md`.
 //!
 //! The only `unsafe` code in this crate: the assembly reads through raw pointers, within the
 //! bounds checked before it runs.
@@ -124,7 +125,7 @@ pub(super) fn dot4(block: &[f32], x: &[f32], b: &[f32; 4], y: &mut [f32; 4]) {
     let n = x.len();
     if block.len() < 4 * n {
         // (never from `row_dots`, whose blocks are `4·x.len()` long; kept total all the same)
-        return super::view::dot4_portable(block, x, b, y);
+        return super::blocks::dot4_portable(block, x, b, y);
     }
     let r0 = block.as_ptr();
     let row_bytes = 4 * n;
@@ -205,7 +206,7 @@ pub(super) fn axpys16(w: &[f32], n: usize, col: usize, alpha: &[f32]) -> [f32; 1
     };
     if rows == 0 || col + 16 > n {
         // (never from `row_axpys`, which passes whole blocks)
-        return super::view::axpys16_portable(w, n, col, alpha);
+        return super::blocks::axpys16_portable(w, n, col, alpha);
     }
     // bytes from the ninth weight of a row's block to the first of the next row's
     let stride = 4 * n - 32;

@@ -1,11 +1,5 @@
-//! The inner loops, with a summation order fixed by definition.
-//!
-//! Every output of these kernels is a **sequential** sum in index order:
-//! `y[o] = ((w₀x₀ + w₁x₁) + w₂x₂) + …`. Rust never reassociates or contracts floating-point
-//! arithmetic, so whatever the memory layout or the SIMD width (LLVM vectorises *across*
-//! independent outputs, never along one sum), the same bits come out on x86-64 and on a
-//! Cortex-M4F. That is what makes host and microcontroller chains bit-identical, and lets a
-//! layer keep a transposed copy of its weights for speed without changing a single result.
+//! The definitions on f32 slices: [`dot`] and [`axpy`], and [`gemv_t`] for weights stored
+//! transposed (the owned `Dense`).
 
 /// `Σ_i a_i b_i`, summed in index order.
 #[inline]
