@@ -23,6 +23,7 @@ pub mod export;
 pub mod fs;
 pub mod metrics;
 pub mod model_file;
+pub mod monitor;
 pub mod nets;
 pub mod params;
 pub mod report;

@@ -3,7 +3,6 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args as ClapArgs;
-use emberflow_core::SeedStream;
 use emberflow_core::model::Encoding;
 use emberflow_core::shapes::SUPPORTED_DIMS;
 use emberflow_core::{Adaptation, FlowMcConfig, GlobalMove, Schedule, with_model_shape};
@@ -13,12 +12,8 @@ use emberflow_train::data::{
 };
 use emberflow_train::export::{ExportMeta, to_bytes};
 use emberflow_train::fs::write_bytes_atomically as write_atomic;
-use emberflow_train::metrics::{
-    DEFAULT_REL_THRESHOLD, Grid2d, log_density_error_from_values, mode_weights_from_grid_energies,
-    mode_weights_from_samples, weights_mse,
-};
+use emberflow_train::monitor::{Finished, Monitor};
 use emberflow_train::report::{LogRecord, TrainReport};
-use emberflow_train::sampler::{fresh_samples, max_rhat};
 use emberflow_train::train::{Progress, core_models};
 use emberflow_train::{Method, TrainConfig, train};
 use std::io::Write;
@@ -164,17 +159,6 @@ fn load(args: &Args) -> Result<Loaded> {
     })
 }
 
-/// Isotropic standardisation: per-dimension means, one scale (the largest per-dimension
-/// standard deviation) for every dimension, so the geometry of the data is kept; the base σ is
-/// then 1 (the paper's rule: σ² = the largest per-dimension variance).
-fn standardizer(data: &Dataset) -> Standardizer {
-    let mut s = Standardizer::fit(data);
-    let m = s.scale.iter().cloned().fold(0.0f32, f32::max);
-    let m = if m > 0.0 && m.is_finite() { m } else { 1.0 };
-    s.scale.iter_mut().for_each(|v| *v = m);
-    s
-}
-
 pub fn run(args: &Args) -> Result<()> {
     let method = Method::parse(&args.method)?;
     let encoding = parse_encoding(&args.quantize, "--quantize")?;
@@ -260,111 +244,19 @@ pub fn run(args: &Args) -> Result<()> {
         .expect("dimension checked above")
 }
 
-/// Fresh chains of the R̂ logged at every evaluation (the final report uses 128 × 200).
-const LOG_RHAT_CHAINS: usize = 32;
-/// Sweeps per chain of the R̂ logged at every evaluation.
-const LOG_RHAT_DRAWS: usize = 40;
-
-/// One evaluation record of the JSON report.
-#[derive(Debug, Clone)]
-struct Record {
-    iteration: u64,
-    seconds: f64,
-    ebm_weights: Option<Vec<f64>>,
-    ebm_mse: Option<f64>,
-    neg_weights: Option<Vec<f64>>,
-    neg_mse: Option<f64>,
-    /// MSE between the bank's mode weights and the EBM's.
-    bank_vs_ebm_mse: Option<f64>,
-    /// The median squared log-density error of the averaged EBM (2-D sets with a known density).
-    log_density_err: Option<f64>,
-    /// Max R̂ over dimensions of [`LOG_RHAT_CHAINS`] fresh chains × [`LOG_RHAT_DRAWS`] sweeps.
-    rhat: Option<f64>,
-    local_acceptance: f32,
-    global_acceptance: f32,
-    energy_gap: f32,
-    flow_loss: f32,
-}
-
 fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>(
     args: &Args,
     loaded: &Loaded,
     config: &TrainConfig,
     encoding: Encoding,
 ) -> Result<()> {
-    let std = standardizer(&loaded.data);
+    let std = Standardizer::isotropic(&loaded.data);
     let model_data = std.apply(&loaded.data).map_err(|e| anyhow!("{e}"))?;
-    let truth = loaded.truth.map(|s| s.truth());
-    let grid = loaded.truth.and_then(Grid2d::for_set).filter(|_| D == 2);
-    let to_model = |x: &[f32]| -> [f32; D] {
-        let mut z: [f32; D] = x.try_into().expect("row of D");
-        std.apply_point(&mut z);
-        z
-    };
-    // Built-in 2-D sets: the true log density on the grid, once for the run; then one pass of
-    // the model's energies over the grid gives both its mode weights and its log-density error.
-    let true_log_density: Option<Vec<f64>> = match (truth.as_ref(), grid.as_ref()) {
-        (Some(t), Some(g)) => Some(g.centres().map(|c| t.log_density(&c)).collect()),
-        _ => None,
-    };
-    let on_grid = |energy: &emberflow_core::shapes::PaperEnergy<D>| {
-        let (truth, grid) = (truth.as_ref()?, grid.as_ref()?);
-        let true_ld = true_log_density.as_ref()?;
-        let u: Vec<f32> = grid
-            .centres()
-            .map(|c| emberflow_core::Energy::energy(energy, &to_model(&c)))
-            .collect();
-        let weights =
-            mode_weights_from_grid_energies(grid, &u, truth.n_modes(), |x| truth.region(x)).weights;
-        let err = log_density_error_from_values(&u, true_ld, DEFAULT_REL_THRESHOLD).median;
-        Some((weights, err))
-    };
-    let sample_weights = |states: &[[f32; D]]| {
-        let truth = truth.as_ref()?;
-        let mut flat = Vec::with_capacity(states.len() * D);
-        for s in states {
-            let mut x = *s;
-            std.invert_point(&mut x);
-            flat.extend_from_slice(&x);
-        }
-        Some(mode_weights_from_samples(&flat, D, truth.n_modes(), |x| truth.region(x)).weights)
-    };
-    let true_weights = truth.as_ref().map(|t| t.weights());
-    let mse = |w: &Option<Vec<f64>>| -> Option<f64> {
-        Some(weights_mse(w.as_ref()?, true_weights.as_ref()?))
-    };
-
-    let mut log: Vec<Record> = Vec::new();
+    let monitor = Monitor::<D>::new(loaded.truth, std.clone(), args.seed);
+    let mut log: Vec<LogRecord> = Vec::new();
     let quiet = args.quiet;
     let trained = train::<D, A, B, H, K>(&model_data, 1.0, config, |p: &Progress<'_, D, _>| {
-        let (ebm, log_density_err) = on_grid(p.energy).unzip();
-        let neg = sample_weights(p.bank);
-        let rhat = max_rhat::<D, _, _>(
-            p.energy,
-            p.flow,
-            config,
-            LOG_RHAT_CHAINS,
-            LOG_RHAT_DRAWS,
-            SeedStream::EVALUATION.seed_at(args.seed, p.iteration),
-        );
-        let r = Record {
-            iteration: p.iteration,
-            seconds: p.seconds,
-            ebm_mse: mse(&ebm),
-            neg_mse: mse(&neg),
-            bank_vs_ebm_mse: match (&neg, &ebm) {
-                (Some(a), Some(b)) => Some(weights_mse(a, b)),
-                _ => None,
-            },
-            log_density_err,
-            rhat: Some(rhat).filter(|r| r.is_finite()),
-            ebm_weights: ebm,
-            neg_weights: neg,
-            local_acceptance: p.stats.local_acceptance(),
-            global_acceptance: p.stats.global_acceptance(),
-            energy_gap: p.losses.0,
-            flow_loss: p.losses.1,
-        };
+        let r = monitor.record(p, config);
         if !quiet {
             let mut line = format!(
                 "\r[{:>6}/{}] {:>6.1}s  acc {:.2}/{:.2}  gap {:+.3}  flow {:.3}",
@@ -373,8 +265,8 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
                 r.seconds,
                 r.local_acceptance,
                 r.global_acceptance,
-                r.energy_gap,
-                r.flow_loss
+                p.losses.0,
+                p.losses.1
             );
             if let Some(m) = r.ebm_mse {
                 line += &format!("  EBM MSE {m:.1e}");
@@ -419,35 +311,12 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
 
     // Final evaluation on the exported (averaged) model.
     let (energy, flow) = core_models::<D, A, B, H, K>(&trained)?;
-    let (final_ebm, final_log_density_err) = on_grid(&energy).unzip();
-    let fresh = fresh_samples::<D, _, _>(&energy, &flow, config, 4096, 8, args.seed);
-    let fresh_weights = sample_weights(&fresh.0);
-    let neg_vs_ebm = match (&fresh_weights, &final_ebm) {
-        (Some(a), Some(b)) => Some(weights_mse(a, b)),
-        _ => None,
-    };
-    let mut metrics: Vec<(String, f32)> = Vec::new();
-    if let Some(m) = mse(&final_ebm) {
-        metrics.push(("ebm_weights_mse".into(), m as f32));
-    }
-    if let Some(m) = neg_vs_ebm {
-        metrics.push(("negatives_vs_ebm_mse".into(), m as f32));
-    }
-    if let Some(m) = mse(&fresh_weights) {
-        metrics.push(("negatives_weights_mse".into(), m as f32));
-    }
-    // The paper's Table 1 metric on the 2-D sets with a known density.
-    if let Some(err) = final_log_density_err {
-        metrics.push(("log_density_sq_err_median".into(), err as f32));
-    }
-    // Table 2: the largest rank-normalised split R̂ over dimensions of 128 fresh chains.
-    if D > 2 && truth.is_some() {
-        let rhat = max_rhat::<D, _, _>(&energy, &flow, config, 128, 200, args.seed);
-        metrics.push(("max_rhat_128_chains".into(), rhat as f32));
-    }
-    metrics.push(("local_acceptance".into(), fresh.1.local_acceptance()));
-    metrics.push(("global_acceptance".into(), fresh.1.global_acceptance()));
-    metrics.push(("train_seconds".into(), trained.seconds as f32));
+    let Finished {
+        metrics,
+        ebm_weights: final_ebm,
+        neg_weights: fresh_weights,
+    } = monitor.finish(&energy, &flow, config, trained.seconds);
+    let true_weights = monitor.true_weights().map(<[f64]>::to_vec);
 
     let meta = ExportMeta {
         shift: std.shift.clone(),
@@ -509,7 +378,7 @@ fn report(
     ebm: &Option<Vec<f64>>,
     fresh: &Option<Vec<f64>>,
     truth: &Option<Vec<f64>>,
-    log: &[Record],
+    log: &[LogRecord],
 ) -> TrainReport {
     let finite = |v: f64| Some(v).filter(|x| x.is_finite());
     TrainReport {
@@ -526,23 +395,6 @@ fn report(
             .iter()
             .map(|(k, v)| (k.clone(), finite(f64::from(*v))))
             .collect(),
-        log: log
-            .iter()
-            .map(|r| LogRecord {
-                iteration: r.iteration,
-                seconds: r.seconds,
-                ebm_weights: r.ebm_weights.clone(),
-                ebm_mse: r.ebm_mse,
-                neg_weights: r.neg_weights.clone(),
-                neg_mse: r.neg_mse,
-                bank_vs_ebm_mse: r.bank_vs_ebm_mse,
-                log_density_err: r.log_density_err,
-                rhat: r.rhat,
-                local_acceptance: f64::from(r.local_acceptance),
-                global_acceptance: f64::from(r.global_acceptance),
-                energy_gap: finite(f64::from(r.energy_gap)),
-                flow_loss: finite(f64::from(r.flow_loss)),
-            })
-            .collect(),
+        log: log.to_vec(),
     }
 }

@@ -12,6 +12,7 @@
 //! | stream | seed | used by |
 //! |---|---|---|
 //! | [`SeedStream::TRAINING`] | `seed` | the trainer's main generator (data, minibatches, flow noise) |
+//! | [`SeedStream::DATA`] | `seed` | the points of a built-in data set, the bundled digits' subset |
 //! | [`SeedStream::BANK_INIT`] | `seed ^ 0x5eed_ba4c` | the trainer's persistent chain bank, started from the flow |
 //! | [`chain_rng`] | `seed ^ iteration·φ ^ rotl(slot·0xc2b2ae3d27d4eb4f, 29)` | the chains of one training iteration |
 //! | [`SeedStream::FRESH_CHAINS`] | `seed ^ 0xf5e5`, then `chain_rng(.., u64::MAX, c)` | fresh chains of `emberflow train`'s evaluation |

@@ -60,6 +60,9 @@ impl SeedStream {
 
     /// The trainer's main generator: the run seed itself.
     pub const TRAINING: Self = Self::new("training", 0, 1);
+    /// The data of a built-in set and the bundled digits' subset: the run seed itself, as
+    /// [`Self::TRAINING`] (the two draw different things; the formula predates the streams).
+    pub const DATA: Self = Self::new("data", 0, 1);
     /// The trainer's persistent chain bank, started from flow samples.
     pub const BANK_INIT: Self = Self::new("bank-init", 0x5eed_ba4c, 1);
     /// Fresh chains of `emberflow train`'s evaluation (then [`chain_rng`]`(.., u64::MAX, c)`).
@@ -84,8 +87,9 @@ impl SeedStream {
     pub const SEEDED_FLOW: Self = Self::new("seeded-flow", PHI, 1);
 
     /// Every named stream.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::TRAINING,
+        Self::DATA,
         Self::BANK_INIT,
         Self::FRESH_CHAINS,
         Self::BASELINE_CHAINS,
@@ -121,6 +125,7 @@ mod tests {
         let eval_rng = |seed: u64, stream: u64| seed ^ stream.wrapping_mul(PHI);
         for s in SEEDS {
             assert_eq!(SeedStream::TRAINING.seed(s), s);
+            assert_eq!(SeedStream::DATA.seed(s), s);
             assert_eq!(SeedStream::BANK_INIT.seed(s), s ^ 0x5eed_ba4c);
             assert_eq!(SeedStream::FRESH_CHAINS.seed(s), s ^ 0xf5e5);
             assert_eq!(SeedStream::BASELINE_CHAINS.seed(s), s ^ 0x4a47);

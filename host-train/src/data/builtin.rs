@@ -4,7 +4,7 @@
 use super::dataset::Dataset;
 use super::mixture::{Component, GaussianMixture, nearest_centre};
 use super::rings::Rings;
-use emberflow_core::Xoshiro128PlusPlus;
+use emberflow_core::SeedStream;
 use std::fmt;
 use std::str::FromStr;
 
@@ -281,10 +281,9 @@ impl GroundTruth {
     /// `n` points from `seed`: exactly `round(n · w_k)` from mode `k` (largest remainder, so
     /// the data's mode proportions equal the true weights up to `1/n` and do not add
     /// multinomial noise to the weight metrics), in a random order. The generator is
-    /// `Xoshiro128PlusPlus::seed_from_u64(seed)`; the same seed gives the same bits on every
-    /// platform.
+    /// [`SeedStream::DATA`]'s; the same seed gives the same bits on every platform.
     pub fn sample(&self, n: usize, seed: u64) -> Dataset {
-        let mut rng = Xoshiro128PlusPlus::seed_from_u64(seed);
+        let mut rng = SeedStream::DATA.rng(seed);
         match &self.law {
             Law::Mixture(m) => m.sample(n, &mut rng),
             Law::Rings(r) => r.sample(n, &mut rng),

@@ -7,7 +7,7 @@ use super::csv::{CsvError, parse_csv};
 use super::dataset::Dataset;
 use super::sampling::{below, stratified_counts};
 use emberflow_core::shuffle;
-use emberflow_core::{Xoshiro128PlusPlus, random};
+use emberflow_core::{SeedStream, random};
 use std::fmt;
 
 /// The bundled CSV text (header `p0,…,p63,label`).
@@ -178,7 +178,7 @@ pub fn digits(options: &DigitsOptions) -> Result<LabelledDataset, DigitsError> {
             classes[k]
         )));
     }
-    let mut rng = Xoshiro128PlusPlus::seed_from_u64(options.seed);
+    let mut rng = SeedStream::DATA.rng(options.seed);
     let mut picked: Vec<(usize, usize)> = Vec::new(); // (class index, image index)
     match &options.class_weights {
         None => {

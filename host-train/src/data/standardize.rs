@@ -61,6 +61,17 @@ impl Standardizer {
         }
     }
 
+    /// Isotropic standardisation: per-dimension means, one scale (the largest per-dimension
+    /// standard deviation) for every dimension, so the geometry of the data is kept; the base σ
+    /// is then 1 (the paper's rule: σ² = the largest per-dimension variance).
+    pub fn isotropic(data: &Dataset) -> Self {
+        let mut s = Self::fit(data);
+        let m = s.scale.iter().cloned().fold(0.0f32, f32::max);
+        let m = if m > 0.0 && m.is_finite() { m } else { 1.0 };
+        s.scale.iter_mut().for_each(|v| *v = m);
+        s
+    }
+
     /// The dimension.
     pub fn dim(&self) -> usize {
         self.shift.len()

@@ -1,0 +1,189 @@
+//! What a training run measures about itself: at every evaluation the averaged EBM's mode
+//! weights and log-density error (built-in 2-D sets, on a grid), the bank's mode weights and
+//! the R̂ of fresh chains ([`Monitor::record`], one [`LogRecord`] of the report); at the end the
+//! metrics stored in the exported model ([`Monitor::finish`]).
+
+use crate::config::TrainConfig;
+use crate::data::{BuiltIn, GroundTruth, Standardizer};
+use crate::metrics::{
+    DEFAULT_REL_THRESHOLD, Grid2d, log_density_error_from_values, mode_weights_from_grid_energies,
+    mode_weights_from_samples, weights_mse,
+};
+use crate::report::LogRecord;
+use crate::sampler::{fresh_samples, max_rhat};
+use crate::train::Progress;
+use emberflow_core::shapes::PaperEnergy;
+use emberflow_core::{Energy, Flow, SeedStream, StepStats};
+
+/// Fresh chains of the R̂ logged at every evaluation (the final metric uses 128 × 200).
+pub const LOG_RHAT_CHAINS: usize = 32;
+/// Sweeps per chain of the R̂ logged at every evaluation.
+pub const LOG_RHAT_DRAWS: usize = 40;
+/// Fresh chains of the final sample weights and acceptance rates.
+pub const FINAL_CHAINS: usize = 4096;
+/// Sweeps per chain of the final sample weights.
+pub const FINAL_SWEEPS: usize = 8;
+
+/// The run's reference quantities, computed once.
+#[derive(Clone, Debug)]
+pub struct Monitor<const D: usize> {
+    standardizer: Standardizer,
+    truth: Option<GroundTruth>,
+    /// 2-D built-in sets: the grid and the true log density at its cell centres.
+    grid: Option<(Grid2d, Vec<f64>)>,
+    true_weights: Option<Vec<f64>>,
+    seed: u64,
+}
+
+/// The end-of-run evaluation of the exported (averaged) model.
+#[derive(Clone, Debug)]
+pub struct Finished {
+    /// The metrics stored in the model file, in order (at most 8).
+    pub metrics: Vec<(String, f32)>,
+    /// The EBM's mode weights (2-D built-in sets, on the grid).
+    pub ebm_weights: Option<Vec<f64>>,
+    /// The mode weights of fresh chains.
+    pub neg_weights: Option<Vec<f64>>,
+}
+
+impl<const D: usize> Monitor<D> {
+    /// The monitor of a run on data standardised by `standardizer`; `set` is the built-in set
+    /// the data came from (`None` for a CSV file or the digits: no ground truth).
+    pub fn new(set: Option<BuiltIn>, standardizer: Standardizer, seed: u64) -> Self {
+        let truth = set.map(BuiltIn::truth);
+        let grid = match (&truth, set.and_then(Grid2d::for_set).filter(|_| D == 2)) {
+            (Some(t), Some(g)) => {
+                let ld = g.centres().map(|c| t.log_density(&c)).collect();
+                Some((g, ld))
+            }
+            _ => None,
+        };
+        let true_weights = truth.as_ref().map(GroundTruth::weights);
+        Self {
+            standardizer,
+            truth,
+            grid,
+            true_weights,
+            seed,
+        }
+    }
+
+    /// The true mode weights (built-in sets).
+    pub fn true_weights(&self) -> Option<&[f64]> {
+        self.true_weights.as_deref()
+    }
+
+    /// The EBM's mode weights and median squared log-density error on the grid (one pass of
+    /// the energy over the cell centres); `None` without a grid.
+    fn on_grid(&self, energy: &PaperEnergy<D>) -> Option<(Vec<f64>, f64)> {
+        let truth = self.truth.as_ref()?;
+        let (grid, true_ld) = self.grid.as_ref()?;
+        let u: Vec<f32> = grid
+            .centres()
+            .map(|c| {
+                let mut z: [f32; D] = c.as_slice().try_into().expect("a point of D");
+                self.standardizer.apply_point(&mut z);
+                energy.energy(&z)
+            })
+            .collect();
+        let weights =
+            mode_weights_from_grid_energies(grid, &u, truth.n_modes(), |x| truth.region(x)).weights;
+        let err = log_density_error_from_values(&u, true_ld, DEFAULT_REL_THRESHOLD).median;
+        Some((weights, err))
+    }
+
+    /// The mode weights of model-space states (in data units); `None` without ground truth.
+    fn sample_weights(&self, states: &[[f32; D]]) -> Option<Vec<f64>> {
+        let truth = self.truth.as_ref()?;
+        let mut flat = Vec::with_capacity(states.len() * D);
+        for s in states {
+            let mut x = *s;
+            self.standardizer.invert_point(&mut x);
+            flat.extend_from_slice(&x);
+        }
+        Some(mode_weights_from_samples(&flat, D, truth.n_modes(), |x| truth.region(x)).weights)
+    }
+
+    fn mse(&self, w: &Option<Vec<f64>>) -> Option<f64> {
+        Some(weights_mse(w.as_ref()?, self.true_weights.as_ref()?))
+    }
+
+    /// One evaluation during training: the report's record of `p`.
+    pub fn record<F: Flow<D> + Sync>(
+        &self,
+        p: &Progress<'_, D, F>,
+        config: &TrainConfig,
+    ) -> LogRecord {
+        let (ebm, log_density_err) = self.on_grid(p.energy).unzip();
+        let neg = self.sample_weights(p.bank);
+        let rhat = max_rhat::<D, _, _>(
+            p.energy,
+            p.flow,
+            config,
+            LOG_RHAT_CHAINS,
+            LOG_RHAT_DRAWS,
+            SeedStream::EVALUATION.seed_at(self.seed, p.iteration),
+        );
+        let finite = |v: f64| Some(v).filter(|x| x.is_finite());
+        LogRecord {
+            iteration: p.iteration,
+            seconds: p.seconds,
+            ebm_mse: self.mse(&ebm),
+            neg_mse: self.mse(&neg),
+            bank_vs_ebm_mse: match (&neg, &ebm) {
+                (Some(a), Some(b)) => Some(weights_mse(a, b)),
+                _ => None,
+            },
+            log_density_err,
+            rhat: finite(rhat),
+            ebm_weights: ebm,
+            neg_weights: neg,
+            local_acceptance: f64::from(p.stats.local_acceptance()),
+            global_acceptance: f64::from(p.stats.global_acceptance()),
+            energy_gap: finite(f64::from(p.losses.0)),
+            flow_loss: finite(f64::from(p.losses.1)),
+        }
+    }
+
+    /// The final evaluation of the exported model (`energy`, `flow`) after `train_seconds` of
+    /// training: EBM weights MSE, fresh-chain weights against the EBM's and the truth, the
+    /// log-density error (paper Table 1, 2-D sets), the max R̂ of 128 fresh chains (Table 2,
+    /// d > 2 built-in sets), the fresh chains' acceptance rates and the training time.
+    pub fn finish<F: Flow<D> + Sync>(
+        &self,
+        energy: &PaperEnergy<D>,
+        flow: &F,
+        config: &TrainConfig,
+        train_seconds: f64,
+    ) -> Finished {
+        let (ebm, log_density_err) = self.on_grid(energy).unzip();
+        let (states, stats): (Vec<[f32; D]>, StepStats) =
+            fresh_samples::<D, _, _>(energy, flow, config, FINAL_CHAINS, FINAL_SWEEPS, self.seed);
+        let fresh = self.sample_weights(&states);
+        let mut metrics: Vec<(String, f32)> = Vec::new();
+        if let Some(m) = self.mse(&ebm) {
+            metrics.push(("ebm_weights_mse".into(), m as f32));
+        }
+        if let (Some(a), Some(b)) = (&fresh, &ebm) {
+            metrics.push(("negatives_vs_ebm_mse".into(), weights_mse(a, b) as f32));
+        }
+        if let Some(m) = self.mse(&fresh) {
+            metrics.push(("negatives_weights_mse".into(), m as f32));
+        }
+        if let Some(err) = log_density_err {
+            metrics.push(("log_density_sq_err_median".into(), err as f32));
+        }
+        if D > 2 && self.truth.is_some() {
+            let rhat = max_rhat::<D, _, _>(energy, flow, config, 128, 200, self.seed);
+            metrics.push(("max_rhat_128_chains".into(), rhat as f32));
+        }
+        metrics.push(("local_acceptance".into(), stats.local_acceptance()));
+        metrics.push(("global_acceptance".into(), stats.global_acceptance()));
+        metrics.push(("train_seconds".into(), train_seconds as f32));
+        Finished {
+            metrics,
+            ebm_weights: ebm,
+            neg_weights: fresh,
+        }
+    }
+}
