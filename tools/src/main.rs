@@ -2,14 +2,8 @@
 //!
 //! Errors are printed as one line (`error: context: cause`) and give a non-zero exit code.
 
-mod eval;
-mod firmware;
-mod inspect;
-mod plot;
-mod sample;
-mod train;
-
 use clap::{Parser, Subcommand};
+use emberflow_tools::{eval, firmware, inspect, plot, sample, train};
 use std::process::ExitCode;
 
 /// Train, sample and inspect energy-based models.

@@ -1,5 +1,5 @@
 //! `emberflow sample` and `emberflow energy`: the model file on the host, through the sampling
-//! and scoring protocol the firmware runs (`firmware/src/protocol.rs`), so
+//! and scoring protocol the firmware runs ([`emberflow_core::mcmc::run`]), so
 //! `emberflow sample --model M …` and `emberflow firmware run --model M …` write the same bytes.
 
 use crate::firmware::{

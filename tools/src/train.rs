@@ -175,6 +175,7 @@ fn standardizer(data: &Dataset) -> Standardizer {
     s
 }
 
+/// Run `emberflow train`.
 pub fn run(args: &Args) -> Result<()> {
     let method = Method::parse(&args.method)?;
     let encoding = parse_encoding(&args.quantize, "--quantize")?;

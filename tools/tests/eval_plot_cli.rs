@@ -6,7 +6,25 @@ use serde_json::Value;
 use std::path::Path;
 mod common;
 
-use common::{TINY_TRAIN, emberflow, fails_with, ok, usage_error};
+use common::{TINY_TRAIN, emberflow, fails_with};
+
+/// Run `emberflow`, which must succeed; its stdout.
+fn ok(args: &[&str]) -> String {
+    let (ok, out, err) = emberflow(args);
+    assert!(ok, "{args:?} failed:\n{err}");
+    out
+}
+
+/// A usage error (clap): non-zero exit, a message naming `needle`, no panic.
+fn usage_error(args: &[&str], needle: &str) {
+    let (ok, _, err) = emberflow(args);
+    assert!(!ok, "{args:?} should fail");
+    assert!(!err.contains("panicked"), "{args:?} panicked:\n{err}");
+    assert!(
+        err.contains(needle),
+        "{args:?}: expected `{needle}` in:\n{err}"
+    );
+}
 
 /// The committed 2-D model (its training set is not a built-in name, so nothing is implied).
 fn committed() -> String {

@@ -3,11 +3,9 @@
 //! the shared sampling protocol.
 //! (The QEMU run and the bit-for-bit parity with the MCU are checked by `cargo xtask test`.)
 
-#[path = "../src/firmware/mod.rs"]
-mod firmware;
-
 use emberflow_core::GlobalMove;
-use firmware::sampling::Adapt;
+use emberflow_core::mcmc::run::Adapt;
+use emberflow_tools::firmware;
 use firmware::{
     LogFrame, ModelFile, Report, SampleSettings, decode_frames, read_points_csv,
     replace_markdown_section, sample_model, score_model, write_atomically, write_energies_csv,

@@ -3,7 +3,7 @@
 //! Floats are written in Rust's shortest round-trip form, so reading a file back gives the
 //! exact f32 values the firmware computed. Files are written atomically ([`write_atomically`]).
 
-use super::protocol::{Sample, Score};
+use super::report::{Sample, Score};
 use anyhow::{Context, Result, bail};
 use std::io::Write;
 use std::path::Path;

@@ -9,18 +9,16 @@
 //! * [`bench()`] — flash, RAM and instructions per step for the 2-D model in f32, int16 and int8
 //!   and a seeded d = 16 model, recorded under `## Firmware` in BENCHMARKS.md.
 
-#[path = "../../firmware/mod.rs"]
-mod host;
-
 use crate::setup::{ensure_thumb_target, root, run};
 use anyhow::{Context, Result, bail, ensure};
+use emberflow_core::mcmc::run::Adapt;
 use emberflow_core::model::lists::{Bounded, F32s};
 use emberflow_core::model::{
     Encoding, Export, Normalization, SamplerSpec, Training, encode_energy_flow,
 };
 use emberflow_core::shapes::{PaperEnergyNet, PaperFlow};
 use emberflow_core::{Adaptation, FlowMcConfig, GlobalMove, Network, Schedule, with_model_shape};
-use host::sampling::Adapt;
+use emberflow_tools::firmware as host;
 use host::{FirmwareRun, ModelFile, Program, SampleSettings};
 use std::path::{Path, PathBuf};
 use std::process::Command;
