@@ -9,7 +9,7 @@ use std::process::Command;
 /// where this binary was compiled from — which can be another checkout when checkouts share a
 /// target directory, hence the search first.
 pub fn root() -> PathBuf {
-    let is_root = |d: &Path| d.join("tools/src/bin/xtask/main.rs").is_file();
+    let is_root = |d: &Path| d.join("xtask/src/main.rs").is_file();
     if let Ok(cwd) = std::env::current_dir()
         && let Some(d) = cwd.ancestors().find(|d| is_root(d))
     {
@@ -17,7 +17,7 @@ pub fn root() -> PathBuf {
     }
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
-        .expect("tools/ has a parent")
+        .expect("xtask/ has a parent")
         .to_path_buf()
 }
 

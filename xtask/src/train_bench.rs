@@ -88,37 +88,32 @@ fn logged(key: &str) -> &'static str {
     }
 }
 
-pub fn run_train(args: &[String]) -> Result<()> {
-    let mut seeds = 3u64;
-    let mut sets: Option<Vec<String>> = None;
-    let mut baselines = false;
-    let mut reuse = false;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--seeds" => {
-                seeds = it
-                    .next()
-                    .context("--seeds needs a number")?
-                    .parse()
-                    .context("--seeds needs a number")?
-            }
-            "--sets" => {
-                sets = Some(
-                    it.next()
-                        .context("--sets needs a list")?
-                        .split(',')
-                        .map(str::to_string)
-                        .collect(),
-                )
-            }
-            "--baselines" => baselines = true,
-            "--reuse" => reuse = true,
-            other => {
-                bail!("unknown option `{other}` (--seeds N, --sets a,b, --baselines, --reuse)")
-            }
-        }
-    }
+/// The options of `cargo xtask bench-train`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Seeds per set for flowMC-EBM.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    seeds: u64,
+    /// Only these sets (comma-separated).
+    #[arg(long, value_name = "a,b", value_delimiter = ',')]
+    sets: Option<Vec<String>>,
+    /// Also train the baselines (one seed each).
+    #[arg(long)]
+    baselines: bool,
+    /// Keep the reports of earlier runs with the same iterations (`target/bench-train`)
+    /// instead of training again.
+    #[arg(long)]
+    reuse: bool,
+}
+
+/// `cargo xtask bench-train`.
+pub fn run_train(args: &Args) -> Result<()> {
+    let Args {
+        seeds,
+        ref sets,
+        baselines,
+        reuse,
+    } = *args;
     let root = root();
     let out_dir = target_dir().join("bench-train");
     let bin = emberflow_binary(&out_dir)?;
