@@ -1,8 +1,7 @@
 //! `cargo xtask demo`: the whole path on the built-in four-modes set — train, export f32 and
 //! int8, sample on the host and on the emulated Cortex-M4F, and write `out/demo/report.md`.
 
-use crate::firmware::ensure_qemu;
-use crate::setup::{emberflow_binary, ensure_thumb_target, root, target_dir};
+use crate::setup::{emberflow_binary, ensure_qemu, ensure_thumb_target, root, target_dir};
 use anyhow::{Context, Result, bail};
 use emberflow_train::data::BuiltIn;
 use emberflow_train::metrics::mode_weights_from_samples;

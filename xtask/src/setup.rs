@@ -1,6 +1,6 @@
 //! Running commands and installing what the suite needs on a fresh machine.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -103,6 +103,64 @@ pub fn ensure_thumb_target() -> Result<()> {
              (rust-toolchain.toml) by hand"
         ),
     }
+}
+
+/// Make sure `qemu-system-arm` is there: install it with apt-get when missing. `Ok(false)`
+/// when it cannot be had here and the QEMU checks are to be skipped (no apt-get, or
+/// `EMBERFLOW_SKIP_QEMU=1`).
+pub fn ensure_qemu() -> Result<bool> {
+    if emberflow_tools::firmware::qemu_available() {
+        return Ok(true);
+    }
+    const WHAT: &str = "QEMU's Arm system emulator `qemu-system-arm` (Debian/Ubuntu: `apt-get \
+                        install qemu-system-arm`; Fedora: `dnf install qemu-system-arm`; macOS: \
+                        `brew install qemu`)";
+    if std::env::var_os("EMBERFLOW_SKIP_QEMU").is_some_and(|v| v == "1") {
+        eprintln!("warning: EMBERFLOW_SKIP_QEMU=1: skipping the QEMU checks (they need {WHAT})");
+        return Ok(false);
+    }
+    let has_apt = Command::new("apt-get")
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_apt {
+        eprintln!(
+            "warning: qemu-system-arm is missing and apt-get is not available; install {WHAT} \
+             to run the firmware under QEMU. Skipping the QEMU checks."
+        );
+        return Ok(false);
+    }
+    let here = root();
+    let apt = || {
+        let mut c = Command::new("apt-get");
+        c.env("DEBIAN_FRONTEND", "noninteractive");
+        c
+    };
+    run(&here, apt().args(["update", "-q"]))
+        .and_then(|_| {
+            run(
+                &here,
+                apt().args([
+                    "install",
+                    "-y",
+                    "-q",
+                    "--no-install-recommends",
+                    "qemu-system-arm",
+                ]),
+            )
+        })
+        .with_context(|| {
+            format!(
+                "installing qemu-system-arm failed; install {WHAT} by hand, or set \
+                 EMBERFLOW_SKIP_QEMU=1 to skip the QEMU checks"
+            )
+        })?;
+    ensure!(
+        emberflow_tools::firmware::qemu_available(),
+        "qemu-system-arm was installed but does not start"
+    );
+    Ok(true)
 }
 
 /// Replace (or append) the `## {heading}` section of a markdown file, atomically; other
