@@ -251,7 +251,15 @@ fn plot_argument_and_file_errors() {
         &["plot", "training", "--report", &nolog, "--out", png],
         "no `log` array",
     );
-    let emptylog = write(d, "e.json", "{\"dataset\": \"x\", \"log\": []}");
+    // A whole report (as `emberflow train` writes it) whose run ended before its first
+    // evaluation, on a set without known mode weights.
+    let emptylog = write(
+        d,
+        "e.json",
+        "{\"dataset\": \"x\", \"method\": \"flowmc\", \"seed\": 0, \"iterations\": 0, \
+         \"train_seconds\": 0.0, \"skipped_steps\": [0, 0], \"true_weights\": null, \
+         \"ebm_weights\": null, \"negatives_weights\": null, \"metrics\": {}, \"log\": []}",
+    );
     fails_with(
         &["plot", "training", "--report", &emptylog, "--out", png],
         "the log is empty",

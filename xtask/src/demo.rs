@@ -5,7 +5,7 @@ use crate::setup::{emberflow_binary, ensure_qemu, ensure_thumb_target, root, tar
 use anyhow::{Context, Result, bail};
 use emberflow_train::data::BuiltIn;
 use emberflow_train::metrics::mode_weights_from_samples;
-use serde_json::Value;
+use emberflow_train::report::TrainReport;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -55,21 +55,6 @@ fn csv_weights(path: &Path) -> Result<Vec<f64>> {
     Ok(mode_weights_from_samples(&xs, 2, 4, |x| truth.region(x)).weights)
 }
 
-/// A list of numbers at `key` of the report.
-fn json_array(report: &Value, key: &str) -> Option<Vec<f64>> {
-    report
-        .get(key)?
-        .as_array()?
-        .iter()
-        .map(Value::as_f64)
-        .collect()
-}
-
-/// A final metric of the report.
-fn json_metric(report: &Value, key: &str) -> Option<f64> {
-    report.get("metrics")?.get(key)?.as_f64()
-}
-
 fn fmt_w(w: &[f64]) -> String {
     w.iter()
         .map(|v| format!("{v:.3}"))
@@ -112,12 +97,7 @@ pub fn run_demo() -> Result<()> {
             &s(&model),
         ],
     )?;
-    let report_path = model.with_extension("json");
-    let report: Value = serde_json::from_str(
-        &std::fs::read_to_string(&report_path)
-            .with_context(|| format!("reading {}", report_path.display()))?,
-    )
-    .with_context(|| format!("parsing {}", report_path.display()))?;
+    let report = TrainReport::read(&model.with_extension("json"))?;
 
     // 2. Sample on the host, and 3. on the emulated Cortex-M4F.
     let mut rows = Vec::new();
@@ -228,11 +208,11 @@ pub fn run_demo() -> Result<()> {
     );
     md += "![learned density](density.png)\n\n| | mode weights (x = −3 / −1 / 1 / 3) | MSE vs truth | time per sample |\n|---|---|---|---|\n";
     md += "| truth | 0.100 / 0.200 / 0.300 / 0.400 | 0 | |\n";
-    if let Some(w) = json_array(&report, "ebm_weights") {
+    if let Some(w) = &report.ebm_weights {
         md += &format!(
             "| the EBM itself (grid integral) | {} | {:.2e} | |\n",
-            fmt_w(&w),
-            mse(&w)
+            fmt_w(w),
+            mse(w)
         );
     }
     for (label, w, secs) in &rows {
@@ -266,7 +246,7 @@ pub fn run_demo() -> Result<()> {
         md += "- qemu-system-arm was not available: the Cortex-M4F rows were skipped.\n";
     }
     for key in ["local_acceptance", "global_acceptance"] {
-        if let Some(v) = json_metric(&report, key) {
+        if let Some(v) = report.metric(key) {
             md += &format!("- {key} (fresh chains on the exported model): {v:.3}\n");
         }
     }

@@ -13,6 +13,7 @@
 use crate::bench::{machine, median};
 use crate::setup::{emberflow_binary, replace_section, root, target_dir};
 use anyhow::{Context, Result, bail};
+use emberflow_train::report::TrainReport;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -52,19 +53,11 @@ fn ours(bin: &Path, out: &Path, iters: u64) -> Result<Vec<f64>> {
     if !status.success() {
         bail!("emberflow train failed");
     }
-    let report_path = out.with_extension("json");
-    let v: Value = serde_json::from_str(
-        &std::fs::read_to_string(&report_path)
-            .with_context(|| format!("reading {}", report_path.display()))?,
-    )
-    .with_context(|| format!("parsing {}", report_path.display()))?;
-    let log = v
-        .get("log")
-        .and_then(Value::as_array)
-        .context("the report has no log")?;
-    let points: Vec<(f64, f64)> = log
+    let report = TrainReport::read(&out.with_extension("json"))?;
+    let points: Vec<(f64, f64)> = report
+        .log
         .iter()
-        .filter_map(|r| Some((r.get("iteration")?.as_f64()?, r.get("seconds")?.as_f64()?)))
+        .map(|r| (r.iteration as f64, r.seconds))
         .collect();
     Ok(window_ms(&points))
 }

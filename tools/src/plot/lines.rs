@@ -1,8 +1,8 @@
 //! Line panels over iterations, for the training curves.
 
 use super::draw::{FONT, de, tick, widen};
-use super::report::Record;
 use anyhow::Result;
+use emberflow_train::report::LogRecord;
 use plotters::prelude::*;
 
 /// A named series of `(iteration, value)` points.
@@ -15,15 +15,15 @@ pub(super) struct Series {
 
 pub(super) fn series(
     name: &str,
-    log: &[Record],
-    f: impl Fn(&Record) -> Option<f64>,
+    log: &[LogRecord],
+    f: impl Fn(&LogRecord) -> Option<f64>,
     colour: RGBColor,
 ) -> Series {
     Series {
         name: name.into(),
         points: log
             .iter()
-            .filter_map(|r| f(r).map(|v| (r.iteration, v)))
+            .filter_map(|r| f(r).map(|v| (r.iteration as f64, v)))
             .collect(),
         colour,
         dashed: false,

@@ -2,9 +2,10 @@
 
 use super::draw::{FONT, colour, de, render};
 use super::lines::{LinePanel, Series, line_panel, series};
-use super::report::{Record, load_report};
+use super::report::load_report;
 use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
+use emberflow_train::report::LogRecord;
 use plotters::prelude::*;
 use std::path::PathBuf;
 
@@ -24,12 +25,16 @@ pub(super) fn training(a: &TrainingArgs) -> Result<()> {
     if rep.log.is_empty() {
         bail!(
             "{}: the log is empty (the run ended before its first evaluation; see --eval-every)",
-            rep.path.display()
+            a.report.display()
         );
     }
-    let x0 = rep.log.first().map_or(0.0, |r| r.iteration).min(0.0);
-    let x1 = rep.log.last().map_or(1.0, |r| r.iteration).max(x0 + 1.0);
-    let weights_series = |get: &dyn Fn(&Record) -> Option<&Vec<f64>>| -> Vec<Series> {
+    let x0 = rep.log.first().map_or(0.0, |r| r.iteration as f64).min(0.0);
+    let x1 = rep
+        .log
+        .last()
+        .map_or(1.0, |r| r.iteration as f64)
+        .max(x0 + 1.0);
+    let weights_series = |get: &dyn Fn(&LogRecord) -> Option<&Vec<f64>>| -> Vec<Series> {
         let k = rep
             .log
             .iter()
@@ -60,11 +65,26 @@ pub(super) fn training(a: &TrainingArgs) -> Result<()> {
         series("negatives", &rep.log, |r| r.neg_mse, colour(1)),
     ];
     let acc = vec![
-        series("local (MALA)", &rep.log, |r| r.local, colour(0)),
-        series("global (flow)", &rep.log, |r| r.global, colour(1)),
+        series(
+            "local (MALA)",
+            &rep.log,
+            |r| Some(r.local_acceptance),
+            colour(0),
+        ),
+        series(
+            "global (flow)",
+            &rep.log,
+            |r| Some(r.global_acceptance),
+            colour(1),
+        ),
     ];
     let gap = vec![
-        series("E(data) - E(negatives)", &rep.log, |r| r.gap, colour(2)),
+        series(
+            "E(data) - E(negatives)",
+            &rep.log,
+            |r| r.energy_gap,
+            colour(2),
+        ),
         Series {
             name: "0".into(),
             points: vec![(x0, 0.0), (x1, 0.0)],
@@ -75,7 +95,7 @@ pub(super) fn training(a: &TrainingArgs) -> Result<()> {
     let flow = vec![series(
         "-mean ln lambda(negatives)",
         &rep.log,
-        |r| r.flow,
+        |r| r.flow_loss,
         colour(4),
     )];
     let rhat = vec![
@@ -93,15 +113,11 @@ pub(super) fn training(a: &TrainingArgs) -> Result<()> {
         |r| r.log_density_err,
         colour(5),
     )];
-    let ebm_w = weights_series(&|r: &Record| r.ebm_weights.as_ref());
-    let neg_w = weights_series(&|r: &Record| r.neg_weights.as_ref());
+    let ebm_w = weights_series(&|r: &LogRecord| r.ebm_weights.as_ref());
+    let neg_w = weights_series(&|r: &LogRecord| r.neg_weights.as_ref());
     let title = format!(
-        "training: {} - {}, seed {}, {} iterations, {}",
-        rep.dataset,
-        rep.method,
-        rep.seed.map_or("?".into(), |s| s.to_string()),
-        rep.iterations.map_or("?".into(), |s| s.to_string()),
-        rep.seconds.map_or("? s".into(), |s| format!("{s:.1} s"))
+        "training: {} - {}, seed {}, {} iterations, {:.1} s",
+        rep.dataset, rep.method, rep.seed, rep.iterations, rep.train_seconds
     );
     let no_weights = "no mode weights in this report (built-in sets only; see emberflow eval)";
     render(&a.out, (1300, 1640), |root| {

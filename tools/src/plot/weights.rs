@@ -61,9 +61,7 @@ pub(super) fn weights(a: &WeightsArgs) -> Result<()> {
         (
             format!(
                 "mode weights: {} - {}, {} iterations",
-                rep.dataset,
-                rep.method,
-                rep.iterations.map_or("?".into(), |s| s.to_string())
+                rep.dataset, rep.method, rep.iterations
             ),
             rows,
         )
