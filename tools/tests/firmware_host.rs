@@ -153,6 +153,31 @@ fn decodes_frames_with_levels() {
     );
 }
 
+/// `emberflow firmware decode`: the frames of a captured run, one a line, then its summary.
+#[test]
+fn the_decode_command_prints_the_frames_and_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let (elf, input) = (dir.path().join("fw.elf"), dir.path().join("run.bin"));
+    std::fs::write(&elf, synthetic_elf()).unwrap();
+    std::fs::write(&input, good_run().0).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_emberflow"))
+        .args(["firmware", "decode", "--elf"])
+        .arg(&elf)
+        .arg("--input")
+        .arg(&input)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let frames = decode_frames(&synthetic_elf(), &good_run().0).unwrap();
+    let expected: String = frames.iter().map(|f| format!("{f}\n")).collect();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+    assert!(
+        stderr.contains("3 samples from 1 chains (d = 2)"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn a_truncated_stream_keeps_the_complete_frames() {
     let elf = synthetic_elf();

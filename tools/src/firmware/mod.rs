@@ -17,12 +17,12 @@
 //! * [`sample_on_qemu`], [`score_on_qemu`] — the three steps above, for the two programs.
 //! * [`write_samples_csv`], [`write_energies_csv`], [`write_atomically`], [`read_points_csv`],
 //!   [`footprint`] — files and ELF sizes.
-//! * [`run_cli`] — `emberflow firmware …`.
+//! * [`cli`] — `emberflow firmware …`.
 //!
 //! Used by the `emberflow` CLI, `cargo xtask` and the integration tests.
 
 mod build;
-mod cli;
+pub mod cli;
 mod decode;
 mod elf;
 mod output;
@@ -34,7 +34,6 @@ mod settings;
 pub use build::{
     Elf, MODEL_VAR, Program, TARGET, build_program, build_program_in, firmware_cargo, firmware_dir,
 };
-pub use cli::{USAGE, run_cli};
 pub use decode::{LogFrame, decode_frames};
 pub use elf::{Footprint, footprint};
 pub use output::{
