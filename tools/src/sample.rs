@@ -4,10 +4,11 @@
 
 use crate::firmware::{
     ModelFile, SampleSettings, Score, parse_adapt, parse_global, read_points_csv, sample_model,
-    score_model, write_atomically, write_energies_csv, write_samples_csv,
+    score_model, write_energies_csv, write_samples_csv,
 };
 use anyhow::{Result, anyhow};
 use emberflow_core::GlobalMove;
+use emberflow_train::fs::write_atomically_to;
 use std::path::PathBuf;
 
 /// Arguments of `emberflow sample`.
@@ -104,7 +105,7 @@ pub fn run_sample(args: &SampleArgs) -> Result<()> {
     let model = ModelFile::read(&args.model)?;
     let settings = args.sampling.settings()?;
     let sampled = sample_model(&model, &settings)?;
-    write_atomically(&args.out, |w| {
+    write_atomically_to(&args.out, |w| {
         write_samples_csv(w, model.dim, &sampled.samples)
     })?;
     let (accepted, proposed, g_accepted, g_proposed) =
@@ -145,7 +146,7 @@ pub fn run_energy(args: &EnergyArgs) -> Result<()> {
             energy,
         })
         .collect();
-    write_atomically(&args.out, |w| write_energies_csv(w, model.dim, &scores))?;
+    write_atomically_to(&args.out, |w| write_energies_csv(w, model.dim, &scores))?;
     eprintln!(
         "{} points scored (d = {}); energy = U = -ln pi + const in model space; as a density \
          over data units, -ln p(y) = U + ln Z + {:.6} (the normalisation's log-Jacobian); \

@@ -12,7 +12,7 @@ use emberflow_train::data::{
     parse_classes,
 };
 use emberflow_train::export::{ExportMeta, to_bytes};
-use emberflow_train::fs::write_bytes_atomically as write_atomic;
+use emberflow_train::fs::write_bytes_atomically;
 use emberflow_train::metrics::{
     DEFAULT_REL_THRESHOLD, Grid2d, log_density_error_from_values, mode_weights_from_grid_energies,
     mode_weights_from_samples, weights_mse,
@@ -443,7 +443,7 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
     };
     let probes: Vec<f32> = model_data.values().iter().take(2000 * D).copied().collect();
     let bytes = to_bytes::<D, A, B, H, K>(&trained, &meta, encoding, &probes)?;
-    write_atomic(&args.out, &bytes)?;
+    write_bytes_atomically(&args.out, &bytes)?;
     for name in &args.also {
         let extra =
             to_bytes::<D, A, B, H, K>(&trained, &meta, parse_encoding(name, "--also")?, &probes)?;
@@ -452,7 +452,7 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
             .file_stem()
             .map_or("model".into(), |s| s.to_string_lossy());
         let path = args.out.with_file_name(format!("{stem}_{name}.efm"));
-        write_atomic(&path, &extra)?;
+        write_bytes_atomically(&path, &extra)?;
         println!("wrote {} ({} bytes)", path.display(), extra.len());
     }
 

@@ -6,10 +6,10 @@
 use emberflow_core::GlobalMove;
 use emberflow_core::mcmc::run::Adapt;
 use emberflow_tools::firmware;
+use emberflow_train::fs::write_atomically_to;
 use firmware::{
     LogFrame, ModelFile, Report, SampleSettings, decode_frames, read_points_csv,
-    replace_markdown_section, sample_model, score_model, write_atomically, write_energies_csv,
-    write_samples_csv,
+    replace_markdown_section, sample_model, score_model, write_energies_csv, write_samples_csv,
 };
 use object::write::{Object, Symbol, SymbolSection};
 use object::{
@@ -434,14 +434,14 @@ fn files_are_replaced_atomically() {
     std::fs::write(&out, "old").unwrap();
     let out_str = out.to_str().unwrap();
     // a failing writer leaves the old file and no temporary behind
-    let err = write_atomically(out_str, |w| {
+    let err = write_atomically_to(out_str, |w| {
         w.write_all(b"partial")?;
         anyhow::bail!("disk full")
     });
     assert!(err.is_err());
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "old");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-    write_atomically(out_str, |w| Ok(w.write_all(b"new")?)).unwrap();
+    write_atomically_to(out_str, |w| Ok(w.write_all(b"new")?)).unwrap();
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "new");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }

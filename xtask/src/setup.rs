@@ -1,6 +1,7 @@
 //! Running commands and installing what the suite needs on a fresh machine.
 
 use anyhow::{Context, Result, bail, ensure};
+use emberflow_train::fs::write_bytes_atomically;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -59,6 +60,8 @@ pub fn emberflow_binary(dir: &Path) -> Result<PathBuf> {
         ]),
     )?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    // Installed by copy and rename rather than `emberflow_train::fs::write_atomically`, which
+    // writes bytes: the copy keeps the binary's executable permission.
     let bin = dir.join("emberflow");
     let tmp = dir.join("emberflow.tmp");
     std::fs::copy(target_dir().join("release/emberflow"), &tmp)
@@ -185,8 +188,5 @@ pub fn replace_section(path: &Path, heading: &str, body: &str) -> Result<()> {
             section
         ),
     };
-    let tmp = path.with_extension("md.tmp");
-    std::fs::write(&tmp, new).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
-    Ok(())
+    write_bytes_atomically(path, new.as_bytes())
 }

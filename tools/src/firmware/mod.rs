@@ -15,8 +15,8 @@
 //! * [`Report::parse`] — the `ef:*` frames (see `firmware/src/frames.rs`) as samples, scores,
 //!   per-chain counts, costs and memory.
 //! * [`sample_on_qemu`], [`score_on_qemu`] — the three steps above, for the two programs.
-//! * [`write_samples_csv`], [`write_energies_csv`], [`write_atomically`], [`read_points_csv`],
-//!   [`footprint`] — files and ELF sizes.
+//! * [`write_samples_csv`], [`write_energies_csv`], [`read_points_csv`], [`footprint`] — files
+//!   and ELF sizes.
 //! * [`cli`] — `emberflow firmware …`.
 //!
 //! Used by the `emberflow` CLI, `cargo xtask` and the integration tests.
@@ -37,8 +37,7 @@ pub use build::{
 pub use decode::{LogFrame, decode_frames};
 pub use elf::{Footprint, footprint};
 pub use output::{
-    read_points_csv, replace_markdown_section, write_atomically, write_energies_csv,
-    write_samples_csv,
+    read_points_csv, replace_markdown_section, write_energies_csv, write_samples_csv,
 };
 pub use qemu::{QemuRun, qemu_available, qemu_command, run_qemu};
 pub use reference::{ModelFile, Sampled, sample_model, score_model};

@@ -4,8 +4,11 @@
 use crate::eval;
 use anyhow::{Context, Result, anyhow, bail};
 use emberflow_train::data::Dataset;
+use emberflow_train::fs::write_atomically;
+use image::codecs::png::PngEncoder;
+use image::{ColorType, ImageEncoder};
 use plotters::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub(super) const FONT: &str = "sans-serif";
 
@@ -35,66 +38,51 @@ pub(super) fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
-/// Where a PNG goes: checked up front, drawn under a temporary name, renamed at the end.
-struct PngTarget {
-    path: PathBuf,
-    tmp: PathBuf,
+/// Fail unless `out` can take the figure: a `.png` name in a folder that exists (checked
+/// before anything is drawn).
+fn check_png_path(out: &Path) -> Result<()> {
+    let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if !ext.eq_ignore_ascii_case("png") {
+        bail!("--out {}: the file name must end in .png", out.display());
+    }
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        bail!(
+            "--out {}: the directory {} does not exist",
+            out.display(),
+            parent.display()
+        );
+    }
+    Ok(())
 }
 
-impl PngTarget {
-    fn new(out: &Path) -> Result<Self> {
-        let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("");
-        if !ext.eq_ignore_ascii_case("png") {
-            bail!("--out {}: the file name must end in .png", out.display());
-        }
-        let parent = out
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        if !parent.is_dir() {
-            bail!(
-                "--out {}: the directory {} does not exist",
-                out.display(),
-                parent.display()
-            );
-        }
-        let stem = out.file_stem().and_then(|s| s.to_str()).unwrap_or("plot");
-        let tmp = parent.join(format!(".{stem}.{}.partial.png", std::process::id()));
-        Ok(Self {
-            path: out.to_path_buf(),
-            tmp,
-        })
-    }
-
-    fn finish(self) -> Result<()> {
-        std::fs::rename(&self.tmp, &self.path).with_context(|| {
-            let _ = std::fs::remove_file(&self.tmp);
-            format!("cannot write {}", self.path.display())
-        })?;
-        println!("wrote {}", self.path.display());
-        Ok(())
-    }
-
-    fn fail<E: std::fmt::Display>(&self, e: E) -> anyhow::Error {
-        let _ = std::fs::remove_file(&self.tmp);
-        anyhow!("drawing {}: {e}", self.path.display())
-    }
-}
-
-/// Draw a figure of `size` with `draw` and write it.
+/// Draw a figure of `size` (white background) with `draw` in memory and write it to `out` as a
+/// PNG, atomically ([`write_atomically`]: a failed run leaves no file behind).
 pub(super) fn render(
     out: &Path,
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>) -> Result<()>,
 ) -> Result<()> {
-    let target = PngTarget::new(out)?;
+    check_png_path(out)?;
+    let drawing = |e: &dyn std::fmt::Display| anyhow!("drawing {}: {e}", out.display());
+    let (width, height) = size;
+    let mut pixels = vec![0u8; width as usize * height as usize * 3];
     {
-        let root = BitMapBackend::new(&target.tmp, size).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| target.fail(e))?;
-        draw(&root).map_err(|e| target.fail(e))?;
-        root.present().map_err(|e| target.fail(e))?;
+        let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| drawing(&e))?;
+        draw(&root).map_err(|e| drawing(&e))?;
+        root.present().map_err(|e| drawing(&e))?;
     }
-    target.finish()
+    write_atomically(out, |w| {
+        PngEncoder::new(w)
+            .write_image(&pixels, width, height, ColorType::Rgb8)
+            .with_context(|| format!("cannot write {}", out.display()))
+    })?;
+    println!("wrote {}", out.display());
+    Ok(())
 }
 
 /// plotters' error as an `anyhow` error.

@@ -1,6 +1,6 @@
 //! `cargo xtask test` (firmware part) and `cargo xtask bench-firmware`.
 //!
-//! * [`check`] — firmware fmt, build, clippy (QEMU and board variants); then, under QEMU, for
+//! * [`check()`] — firmware fmt, build, clippy (QEMU and board variants); then, under QEMU, for
 //!   the committed 2-D models in f32, int16 and int8: the `sample` program's CSV is
 //!   byte-identical to `emberflow sample`'s (the host running the same protocol source on
 //!   emberflow-core; i-SIR and IMH schedules), the `energy` program's scores are
