@@ -5,7 +5,7 @@
 //!   with the model's flow as proposal). Regions, in order of precedence: the centres of
 //!   `--centers` (nearest centre); k-means on the data with `--k` clusters; the true regions of
 //!   the built-in set the model was trained on (true weights known); otherwise k-means on the
-//!   data with `k` chosen by the silhouette rule of [`choose_k`](emberflow_train::metrics::choose_k).
+//!   data with `k` chosen by the silhouette rule of [`choose_k`](emberflow_train::metrics::choose_k()).
 //! * **R̂ and ESS** of the chains in the samples file (rank-normalised split R̂, bulk- and
 //!   tail-ESS, as ArviZ), the chains identified by its `chain` column.
 //! * **MMD²** between samples and data: Gaussian kernel with the median-heuristic bandwidth,

@@ -12,7 +12,7 @@ use emberflow_train::data::{
     parse_classes,
 };
 use emberflow_train::export::{ExportMeta, to_bytes};
-use emberflow_train::fs::write_bytes_atomically;
+use emberflow_train::fs::write_bytes_atomically as write_atomic;
 use emberflow_train::metrics::{
     DEFAULT_REL_THRESHOLD, Grid2d, log_density_error_from_values, mode_weights_from_grid_energies,
     mode_weights_from_samples, weights_mse,
@@ -266,6 +266,27 @@ const LOG_RHAT_CHAINS: usize = 32;
 /// Sweeps per chain of the R̂ logged at every evaluation.
 const LOG_RHAT_DRAWS: usize = 40;
 
+/// One evaluation record of the JSON report.
+#[derive(Debug, Clone)]
+struct Record {
+    iteration: u64,
+    seconds: f64,
+    ebm_weights: Option<Vec<f64>>,
+    ebm_mse: Option<f64>,
+    neg_weights: Option<Vec<f64>>,
+    neg_mse: Option<f64>,
+    /// MSE between the bank's mode weights and the EBM's.
+    bank_vs_ebm_mse: Option<f64>,
+    /// The median squared log-density error of the averaged EBM (2-D sets with a known density).
+    log_density_err: Option<f64>,
+    /// Max R̂ over dimensions of [`LOG_RHAT_CHAINS`] fresh chains × [`LOG_RHAT_DRAWS`] sweeps.
+    rhat: Option<f64>,
+    local_acceptance: f32,
+    global_acceptance: f32,
+    energy_gap: f32,
+    flow_loss: f32,
+}
+
 fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>(
     args: &Args,
     loaded: &Loaded,
@@ -314,8 +335,7 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
         Some(weights_mse(w.as_ref()?, true_weights.as_ref()?))
     };
 
-    let mut log: Vec<LogRecord> = Vec::new();
-    let finite = |v: f32| Some(f64::from(v)).filter(|x| x.is_finite());
+    let mut log: Vec<Record> = Vec::new();
     let quiet = args.quiet;
     let trained = train::<D, A, B, H, K>(&model_data, 1.0, config, |p: &Progress<'_, D, _>| {
         let (ebm, log_density_err) = on_grid(p.energy).unzip();
@@ -328,9 +348,7 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
             LOG_RHAT_DRAWS,
             SeedStream::EVALUATION.seed_at(args.seed, p.iteration),
         );
-        let (local_acceptance, global_acceptance) =
-            (p.stats.local_acceptance(), p.stats.global_acceptance());
-        let r = LogRecord {
+        let r = Record {
             iteration: p.iteration,
             seconds: p.seconds,
             ebm_mse: mse(&ebm),
@@ -343,10 +361,10 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
             rhat: Some(rhat).filter(|r| r.is_finite()),
             ebm_weights: ebm,
             neg_weights: neg,
-            local_acceptance: f64::from(local_acceptance),
-            global_acceptance: f64::from(global_acceptance),
-            energy_gap: finite(p.losses.0),
-            flow_loss: finite(p.losses.1),
+            local_acceptance: p.stats.local_acceptance(),
+            global_acceptance: p.stats.global_acceptance(),
+            energy_gap: p.losses.0,
+            flow_loss: p.losses.1,
         };
         if !quiet {
             let mut line = format!(
@@ -354,10 +372,10 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
                 r.iteration,
                 config.iters,
                 r.seconds,
-                local_acceptance,
-                global_acceptance,
-                p.losses.0,
-                p.losses.1
+                r.local_acceptance,
+                r.global_acceptance,
+                r.energy_gap,
+                r.flow_loss
             );
             if let Some(m) = r.ebm_mse {
                 line += &format!("  EBM MSE {m:.1e}");
@@ -443,7 +461,7 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
     };
     let probes: Vec<f32> = model_data.values().iter().take(2000 * D).copied().collect();
     let bytes = to_bytes::<D, A, B, H, K>(&trained, &meta, encoding, &probes)?;
-    write_bytes_atomically(&args.out, &bytes)?;
+    write_atomic(&args.out, &bytes)?;
     for name in &args.also {
         let extra =
             to_bytes::<D, A, B, H, K>(&trained, &meta, parse_encoding(name, "--also")?, &probes)?;
@@ -452,7 +470,7 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
             .file_stem()
             .map_or("model".into(), |s| s.to_string_lossy());
         let path = args.out.with_file_name(format!("{stem}_{name}.efm"));
-        write_bytes_atomically(&path, &extra)?;
+        write_atomic(&path, &extra)?;
         println!("wrote {} ({} bytes)", path.display(), extra.len());
     }
 
@@ -464,7 +482,7 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
         &final_ebm,
         &fresh_weights,
         &true_weights,
-        log,
+        &log,
     );
     let report_path = args.out.with_extension("json");
     report.write(&report_path)?;
@@ -492,7 +510,7 @@ fn report(
     ebm: &Option<Vec<f64>>,
     fresh: &Option<Vec<f64>>,
     truth: &Option<Vec<f64>>,
-    log: Vec<LogRecord>,
+    log: &[Record],
 ) -> TrainReport {
     let finite = |v: f64| Some(v).filter(|x| x.is_finite());
     TrainReport {
@@ -509,6 +527,23 @@ fn report(
             .iter()
             .map(|(k, v)| (k.clone(), finite(f64::from(*v))))
             .collect(),
-        log,
+        log: log
+            .iter()
+            .map(|r| LogRecord {
+                iteration: r.iteration,
+                seconds: r.seconds,
+                ebm_weights: r.ebm_weights.clone(),
+                ebm_mse: r.ebm_mse,
+                neg_weights: r.neg_weights.clone(),
+                neg_mse: r.neg_mse,
+                bank_vs_ebm_mse: r.bank_vs_ebm_mse,
+                log_density_err: r.log_density_err,
+                rhat: r.rhat,
+                local_acceptance: f64::from(r.local_acceptance),
+                global_acceptance: f64::from(r.global_acceptance),
+                energy_gap: finite(f64::from(r.energy_gap)),
+                flow_loss: finite(f64::from(r.flow_loss)),
+            })
+            .collect(),
     }
 }
