@@ -2,14 +2,8 @@
 //!
 //! Errors are printed as one line (`error: context: cause`) and give a non-zero exit code.
 
-mod eval;
-mod firmware;
-mod inspect;
-mod plot;
-mod sample;
-mod train;
-
 use clap::{Parser, Subcommand};
+use emberflow_tools::{eval, firmware, inspect, plot, sample, train};
 use std::process::ExitCode;
 
 /// Train, sample and inspect energy-based models.
@@ -36,12 +30,8 @@ enum Command {
     /// Score points with a model file: U = -ln pi (unnormalised) per point, data units in.
     Energy(sample::EnergyArgs),
     /// Build the firmware and run it under QEMU (`emberflow firmware --help`).
-    #[command(disable_help_flag = true)]
-    Firmware {
-        /// The firmware command and its options.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
+    #[command(long_about = firmware::cli::ABOUT, arg_required_else_help = true)]
+    Firmware(firmware::cli::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,7 +43,7 @@ fn main() -> ExitCode {
         Command::Plot(args) => plot::run(args),
         Command::Sample(args) => sample::run_sample(args),
         Command::Energy(args) => sample::run_energy(args),
-        Command::Firmware { args } => firmware::run_cli(args),
+        Command::Firmware(args) => firmware::cli::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

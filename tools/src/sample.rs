@@ -1,13 +1,14 @@
 //! `emberflow sample` and `emberflow energy`: the model file on the host, through the sampling
-//! and scoring protocol the firmware runs (`firmware/src/protocol.rs`), so
+//! and scoring protocol the firmware runs ([`emberflow_core::mcmc::run`]), so
 //! `emberflow sample --model M …` and `emberflow firmware run --model M …` write the same bytes.
 
 use crate::firmware::{
     ModelFile, SampleSettings, Score, parse_adapt, parse_global, read_points_csv, sample_model,
-    score_model, write_atomically, write_energies_csv, write_samples_csv,
+    score_model, write_energies_csv, write_samples_csv,
 };
 use anyhow::{Result, anyhow};
 use emberflow_core::GlobalMove;
+use emberflow_train::fs::write_atomically_to;
 use std::path::PathBuf;
 
 /// Arguments of `emberflow sample`.
@@ -16,6 +17,17 @@ pub struct SampleArgs {
     /// The model file (`.efm`, energy+flow, any supported dimension).
     #[arg(long)]
     pub model: PathBuf,
+    /// Seed, chains, samples and the sampler settings.
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
+    /// Output CSV (`chain,index,x0,…`, data units; `-` for stdout).
+    #[arg(long)]
+    pub out: String,
+}
+
+/// The sampling options of `emberflow sample` and `emberflow firmware run`.
+#[derive(Debug, clap::Args)]
+pub struct SamplingArgs {
     /// Samples per chain (one per sweep).
     #[arg(long)]
     pub n: u32,
@@ -44,9 +56,29 @@ pub struct SampleArgs {
     /// model's].
     #[arg(long)]
     pub adapt: Option<String>,
-    /// Output CSV (`chain,index,x0,…`, data units; `-` for stdout).
-    #[arg(long)]
-    pub out: String,
+}
+
+impl SamplingArgs {
+    /// The settings these options give (`--adapt` is parsed here, so that a bad value is one
+    /// error line naming the option).
+    pub fn settings(&self) -> Result<SampleSettings> {
+        Ok(SampleSettings {
+            seed: self.seed,
+            chains: self.chains,
+            n: self.n,
+            warmup: self.warmup,
+            global: self.global,
+            mala_steps: self.mala_steps,
+            rounds: self.rounds,
+            step_size: self.step_size,
+            adapt: self
+                .adapt
+                .as_deref()
+                .map(parse_adapt)
+                .transpose()
+                .map_err(|e| anyhow!("`--adapt`: {e}"))?,
+        })
+    }
 }
 
 /// Arguments of `emberflow energy`.
@@ -71,24 +103,9 @@ fn parse_global_arg(s: &str) -> Result<GlobalMove, String> {
 /// Run `emberflow sample`.
 pub fn run_sample(args: &SampleArgs) -> Result<()> {
     let model = ModelFile::read(&args.model)?;
-    let settings = SampleSettings {
-        seed: args.seed,
-        chains: args.chains,
-        n: args.n,
-        warmup: args.warmup,
-        global: args.global,
-        mala_steps: args.mala_steps,
-        rounds: args.rounds,
-        step_size: args.step_size,
-        adapt: args
-            .adapt
-            .as_deref()
-            .map(parse_adapt)
-            .transpose()
-            .map_err(|e| anyhow!("`--adapt`: {e}"))?,
-    };
+    let settings = args.sampling.settings()?;
     let sampled = sample_model(&model, &settings)?;
-    write_atomically(&args.out, |w| {
+    write_atomically_to(&args.out, |w| {
         write_samples_csv(w, model.dim, &sampled.samples)
     })?;
     let (accepted, proposed, g_accepted, g_proposed) =
@@ -129,7 +146,7 @@ pub fn run_energy(args: &EnergyArgs) -> Result<()> {
             energy,
         })
         .collect();
-    write_atomically(&args.out, |w| write_energies_csv(w, model.dim, &scores))?;
+    write_atomically_to(&args.out, |w| write_energies_csv(w, model.dim, &scores))?;
     eprintln!(
         "{} points scored (d = {}); energy = U = -ln pi + const in model space; as a density \
          over data units, -ln p(y) = U + ln Z + {:.6} (the normalisation's log-Jacobian); \

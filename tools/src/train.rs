@@ -159,6 +159,7 @@ fn load(args: &Args) -> Result<Loaded> {
     })
 }
 
+/// Run `emberflow train`.
 pub fn run(args: &Args) -> Result<()> {
     let method = Method::parse(&args.method)?;
     let encoding = parse_encoding(&args.quantize, "--quantize")?;

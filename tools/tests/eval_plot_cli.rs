@@ -6,7 +6,25 @@ use serde_json::Value;
 use std::path::Path;
 mod common;
 
-use common::{TINY_TRAIN, emberflow, fails_with, ok, usage_error};
+use common::{TINY_TRAIN, emberflow, fails_with};
+
+/// Run `emberflow`, which must succeed; its stdout.
+fn ok(args: &[&str]) -> String {
+    let (ok, out, err) = emberflow(args);
+    assert!(ok, "{args:?} failed:\n{err}");
+    out
+}
+
+/// A usage error (clap): non-zero exit, a message naming `needle`, no panic.
+fn usage_error(args: &[&str], needle: &str) {
+    let (ok, _, err) = emberflow(args);
+    assert!(!ok, "{args:?} should fail");
+    assert!(!err.contains("panicked"), "{args:?} panicked:\n{err}");
+    assert!(
+        err.contains(needle),
+        "{args:?}: expected `{needle}` in:\n{err}"
+    );
+}
 
 /// The committed 2-D model (its training set is not a built-in name, so nothing is implied).
 fn committed() -> String {
@@ -233,7 +251,15 @@ fn plot_argument_and_file_errors() {
         &["plot", "training", "--report", &nolog, "--out", png],
         "no `log` array",
     );
-    let emptylog = write(d, "e.json", "{\"dataset\": \"x\", \"log\": []}");
+    // A whole report (as `emberflow train` writes it) whose run ended before its first
+    // evaluation, on a set without known mode weights.
+    let emptylog = write(
+        d,
+        "e.json",
+        "{\"dataset\": \"x\", \"method\": \"flowmc\", \"seed\": 0, \"iterations\": 0, \
+         \"train_seconds\": 0.0, \"skipped_steps\": [0, 0], \"true_weights\": null, \
+         \"ebm_weights\": null, \"negatives_weights\": null, \"metrics\": {}, \"log\": []}",
+    );
     fails_with(
         &["plot", "training", "--report", &emptylog, "--out", png],
         "the log is empty",

@@ -3,15 +3,13 @@
 //! the shared sampling protocol.
 //! (The QEMU run and the bit-for-bit parity with the MCU are checked by `cargo xtask test`.)
 
-#[path = "../src/firmware/mod.rs"]
-mod firmware;
-
 use emberflow_core::GlobalMove;
-use firmware::sampling::Adapt;
+use emberflow_core::mcmc::run::Adapt;
+use emberflow_tools::firmware;
+use emberflow_train::fs::write_atomically_to;
 use firmware::{
     LogFrame, ModelFile, Report, SampleSettings, decode_frames, read_points_csv,
-    replace_markdown_section, sample_model, score_model, write_atomically, write_energies_csv,
-    write_samples_csv,
+    replace_markdown_section, sample_model, score_model, write_energies_csv, write_samples_csv,
 };
 use object::write::{Object, Symbol, SymbolSection};
 use object::{
@@ -152,6 +150,31 @@ fn decodes_frames_with_levels() {
             0.5f32.to_bits(),
             (-1.25f32).to_bits()
         )
+    );
+}
+
+/// `emberflow firmware decode`: the frames of a captured run, one a line, then its summary.
+#[test]
+fn the_decode_command_prints_the_frames_and_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let (elf, input) = (dir.path().join("fw.elf"), dir.path().join("run.bin"));
+    std::fs::write(&elf, synthetic_elf()).unwrap();
+    std::fs::write(&input, good_run().0).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_emberflow"))
+        .args(["firmware", "decode", "--elf"])
+        .arg(&elf)
+        .arg("--input")
+        .arg(&input)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let frames = decode_frames(&synthetic_elf(), &good_run().0).unwrap();
+    let expected: String = frames.iter().map(|f| format!("{f}\n")).collect();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+    assert!(
+        stderr.contains("3 samples from 1 chains (d = 2)"),
+        "{stderr}"
     );
 }
 
@@ -411,14 +434,14 @@ fn files_are_replaced_atomically() {
     std::fs::write(&out, "old").unwrap();
     let out_str = out.to_str().unwrap();
     // a failing writer leaves the old file and no temporary behind
-    let err = write_atomically(out_str, |w| {
+    let err = write_atomically_to(out_str, |w| {
         w.write_all(b"partial")?;
         anyhow::bail!("disk full")
     });
     assert!(err.is_err());
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "old");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-    write_atomically(out_str, |w| Ok(w.write_all(b"new")?)).unwrap();
+    write_atomically_to(out_str, |w| Ok(w.write_all(b"new")?)).unwrap();
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "new");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }

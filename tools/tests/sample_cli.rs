@@ -280,3 +280,41 @@ fn bad_arguments_are_refused() {
     }
     assert!(!Path::new(out).exists());
 }
+
+/// `emberflow firmware energy` takes its points as `--data`, as `emberflow energy` does, and
+/// still as `--points`; the CSV is read (by the same reader) before any firmware is built.
+#[test]
+fn firmware_energy_takes_data_or_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o.csv");
+    let out = out.to_str().unwrap();
+    let wide = dir.path().join("wide.csv");
+    std::fs::write(&wide, "1,2,3\n").unwrap();
+    for flag in ["--data", "--points"] {
+        let run = |points: &str| {
+            emberflow(&[
+                "firmware",
+                "energy",
+                "--model",
+                &committed("f32"),
+                flag,
+                points,
+                "--out",
+                out,
+            ])
+        };
+        assert_one_error_line(&run("/nonexistent/p.csv"), "cannot read /nonexistent/p.csv");
+        assert_one_error_line(
+            &run(wide.to_str().unwrap()),
+            "wide.csv:1: 3 values, expected 2",
+        );
+    }
+    assert!(!Path::new(out).exists());
+    let help = emberflow(&["firmware", "energy", "--help"]);
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(help.status.success(), "{}", stderr(&help));
+    assert!(
+        text.contains("--data") && text.contains("--points"),
+        "{text}"
+    );
+}

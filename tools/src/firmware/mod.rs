@@ -4,51 +4,44 @@
 //! them as CSV — plus the host run of the same protocol, for `emberflow sample` / `energy` and
 //! the bit-for-bit parity checks.
 //!
-//! * [`sampling`] — the sampling and scoring protocol: `firmware/src/protocol.rs` itself,
-//!   compiled here too, so the MCU and the host run one source.
-//! * [`ModelFile`], [`sample_model`], [`score_model`] — the protocol on the host, for any
+//! * [`ModelFile`], [`sample_model`], [`score_model`] — the sampling and scoring protocol
+//!   ([`emberflow_core::mcmc::run`], the very code the firmware runs) on the host, for any
 //!   supported dimension.
 //! * [`SampleSettings`] — seed, chains, samples, warm-up and the overrides of the model's
 //!   sampler settings; passed to the firmware build as `EMBERFLOW_*` variables
 //!   ([`SampleSettings::env`]).
 //! * [`build_program`] — `cd firmware && cargo build --release --bin NAME` with those variables.
 //! * [`run_qemu`] — one QEMU run with a timeout; [`decode_frames`] — its stdout as defmt frames.
-//! * [`Report::parse`] — the `ef:*` frames (see `firmware/src/wire.rs`) as samples, scores,
+//! * [`Report::parse`] — the `ef:*` frames (see `firmware/src/frames.rs`) as samples, scores,
 //!   per-chain counts, costs and memory.
 //! * [`sample_on_qemu`], [`score_on_qemu`] — the three steps above, for the two programs.
-//! * [`write_samples_csv`], [`write_energies_csv`], [`write_atomically`], [`read_points_csv`],
-//!   [`footprint`] — files and ELF sizes.
-//! * [`run_cli`] — `emberflow firmware …`.
+//! * [`write_samples_csv`], [`write_energies_csv`], [`read_points_csv`], [`footprint`] — files
+//!   and ELF sizes.
+//! * [`cli`] — `emberflow firmware …`.
 //!
-//! This module is compiled into more than one binary (the `emberflow` CLI and xtask), each of
-//! which uses a part of it.
-#![allow(dead_code, unused_imports)]
+//! Used by the `emberflow` CLI, `cargo xtask` and the integration tests.
 
 mod build;
-mod cli;
+pub mod cli;
 mod decode;
 mod elf;
 mod output;
-mod protocol;
 mod qemu;
 mod reference;
-#[path = "../../../firmware/src/protocol.rs"]
-pub mod sampling;
+mod report;
 mod settings;
 
 pub use build::{
     Elf, MODEL_VAR, Program, TARGET, build_program, build_program_in, firmware_cargo, firmware_dir,
 };
-pub use cli::{USAGE, run_cli};
 pub use decode::{LogFrame, decode_frames};
 pub use elf::{Footprint, footprint};
 pub use output::{
-    read_points_csv, replace_markdown_section, write_atomically, write_energies_csv,
-    write_samples_csv,
+    read_points_csv, replace_markdown_section, write_energies_csv, write_samples_csv,
 };
-pub use protocol::{ChainSummary, Cost, Memory, Report, Sample, Score};
 pub use qemu::{QemuRun, qemu_available, qemu_command, run_qemu};
 pub use reference::{ModelFile, Sampled, sample_model, score_model};
+pub use report::{ChainSummary, Cost, Memory, Report, Sample, Score};
 pub use settings::{SampleSettings, global_name, parse_adapt, parse_global};
 
 use anyhow::{Context, Result, bail};

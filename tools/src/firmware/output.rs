@@ -1,98 +1,99 @@
 //! Results as CSV, and points read from CSV.
 //!
 //! Floats are written in Rust's shortest round-trip form, so reading a file back gives the
-//! exact f32 values the firmware computed. Files are written atomically ([`write_atomically`]).
+//! exact f32 values the firmware computed. The commands write these files atomically
+//! ([`emberflow_train::fs::write_atomically_to`]); points are read with emberflow-train's CSV
+//! reader ([`read_points_csv`]).
 
-use super::protocol::{Sample, Score};
-use anyhow::{Context, Result, bail};
+use super::report::{Sample, Score};
+use anyhow::{Context, Result, anyhow, bail};
+use emberflow_train::data::{CsvError, CsvErrorKind, parse_csv};
 use std::io::Write;
 use std::path::Path;
 
-/// Write `out` with `write`: `-` is stdout; a file is written to a temporary file next to it
-/// and renamed over it only when complete, so a failed run never leaves a partial file.
-pub fn write_atomically(out: &str, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
-    if out == "-" {
-        let mut stdout = std::io::stdout().lock();
-        return write(&mut stdout);
-    }
-    let path = Path::new(out);
-    let name = path
-        .file_name()
-        .with_context(|| format!("`{out}` is not a file name"))?;
-    let tmp = path.with_file_name(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> Result<()> {
-        let file = std::fs::File::create(&tmp)
-            .with_context(|| format!("cannot create {}", tmp.display()))?;
-        let mut w = std::io::BufWriter::new(file);
-        write(&mut w)?;
-        let file = w
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        file.sync_all()
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, path)
-            .with_context(|| format!("cannot rename {} to {out}", tmp.display()))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// Points of `dim` coordinates from a CSV file: one point a row, numbers separated by commas;
-/// blank lines are skipped. A first row that is not all numbers is a header; when it names
-/// the columns `x0` … `x{dim−1}` (as `emberflow sample` writes them), those columns are read
-/// and the others ignored, otherwise every row must have exactly `dim` values. A value that is
-/// not a finite number is an error naming its line and column.
+/// Points of `dim` coordinates from a CSV file, one point a row, by the rules of
+/// [`emberflow_train::data::load_csv`] (a first row without any number is a header; blank lines
+/// and `#` comments are skipped). When the header names the columns `x0` … `x{dim−1}` (as
+/// `emberflow sample` writes them), those columns are read and the others ignored; otherwise
+/// every row must have exactly `dim` values. An empty file gives no points. A value that is not
+/// a finite number is an error naming its line and column.
 pub fn read_points_csv(path: &Path, dim: usize) -> Result<Vec<Vec<f32>>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut header_seen = false;
-    // the columns of x0 … x{dim−1} when a header names them
-    let mut named: Option<Vec<usize>> = None;
-    let mut points = Vec::new();
-    for (k, line) in text.lines().enumerate() {
-        let (line_no, line) = (k + 1, line.trim());
-        if line.is_empty() {
-            continue;
+    let source = path.display().to_string();
+    let table = match parse_csv(&text, &source) {
+        Ok(table) => table,
+        Err(CsvError {
+            kind: CsvErrorKind::NoData,
+            ..
+        }) => return Ok(Vec::new()),
+        Err(e) => return Err(points_error(e)),
+    };
+    let (header, first_row) = header_and_first_row(&text);
+    let named: Option<Vec<usize>> = header.and_then(|h| {
+        (0..dim)
+            .map(|j| h.iter().position(|c| *c == format!("x{j}")))
+            .collect()
+    });
+    let columns = match named {
+        Some(columns) => columns,
+        None if table.dim() == dim => (0..dim).collect(),
+        None => bail!(
+            "{source}:{first_row}: {} values, expected {dim} (the model's dimension)",
+            table.dim()
+        ),
+    };
+    Ok(table
+        .rows()
+        .map(|row| columns.iter().map(|&j| row[j]).collect())
+        .collect())
+}
+
+/// A CSV error in the words of [`read_points_csv`]: `FILE:LINE, column C: …`.
+fn points_error(e: CsvError) -> anyhow::Error {
+    let at = format!("{}:{}", e.source, e.line.unwrap_or(0));
+    let column = e.column.unwrap_or(0);
+    match &e.kind {
+        CsvErrorKind::NotANumber { text } | CsvErrorKind::NonFinite { text } => {
+            anyhow!("{at}, column {column}: `{text}` is not a finite number")
         }
-        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-        if !header_seen && points.is_empty() && cells.iter().any(|c| c.parse::<f32>().is_err()) {
-            header_seen = true;
-            named = (0..dim)
-                .map(|j| cells.iter().position(|c| *c == format!("x{j}")))
-                .collect();
-            continue;
+        // A short row: its first missing value is empty.
+        CsvErrorKind::ColumnCount { expected, found } if found < expected => {
+            anyhow!("{at}, column {column}: `` is not a finite number")
         }
-        let columns: Vec<usize> = match &named {
-            Some(columns) => columns.clone(),
-            None if cells.len() == dim => (0..dim).collect(),
-            None => bail!(
-                "{}:{line_no}: {} values, expected {dim} (the model's dimension)",
-                path.display(),
-                cells.len()
-            ),
-        };
-        let mut point = Vec::with_capacity(dim);
-        for j in columns {
-            let cell = cells.get(j).copied().unwrap_or("");
-            match cell.parse::<f32>() {
-                Ok(v) if v.is_finite() => point.push(v),
-                _ => bail!(
-                    "{}:{line_no}, column {}: `{cell}` is not a finite number",
-                    path.display(),
-                    j + 1
-                ),
-            }
+        CsvErrorKind::ColumnCount { expected, found } => {
+            anyhow!("{at}: {found} values, expected {expected} (the columns of the first row)")
         }
-        points.push(point);
+        _ => anyhow!("{e}"),
     }
-    Ok(points)
+}
+
+/// The header's fields (the first row, when none of its fields is a number) and the 1-based
+/// line of the first data row, by the rules of [`parse_csv`].
+fn header_and_first_row(text: &str) -> (Option<Vec<&str>>, usize) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut rows = text
+        .split('\n')
+        .enumerate()
+        .map(|(k, line)| (k + 1, line.strip_suffix('\r').unwrap_or(line)))
+        .filter(|(_, line)| !(line.trim().is_empty() || line.trim().starts_with('#')));
+    let Some((first_line, first)) = rows.next() else {
+        return (None, 1);
+    };
+    let fields: Vec<&str> = first.split(',').map(clean_field).collect();
+    if fields.iter().any(|f| f.parse::<f32>().is_ok()) {
+        return (None, first_line);
+    }
+    (Some(fields), rows.next().map_or(first_line + 1, |(k, _)| k))
+}
+
+/// A field without surrounding blanks and one pair of surrounding double quotes (as
+/// [`parse_csv`] reads it).
+fn clean_field(field: &str) -> &str {
+    let f = field.trim();
+    f.strip_prefix('"')
+        .and_then(|g| g.strip_suffix('"'))
+        .map_or(f, str::trim)
 }
 
 /// `chain,index,x0,…,x{d−1}`, one sample a row.

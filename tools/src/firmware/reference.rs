@@ -1,12 +1,12 @@
-//! The host side of the shared protocol (`firmware/src/protocol.rs`, here [`super::sampling`]):
+//! The host side of the shared protocol ([`emberflow_core::mcmc::run`]):
 //! `emberflow sample`, `emberflow energy` and the parity checks of `cargo xtask test` all call
 //! [`sample_model`] and [`score_model`], which run the very code the firmware runs, on
 //! emberflow-core, for any supported dimension.
 
-use super::protocol::{ChainSummary, Sample};
-use super::sampling::{self, Observer, Protocol};
+use super::report::{ChainSummary, Sample};
 use super::settings::SampleSettings;
 use anyhow::{Context, Result, anyhow, bail};
+use emberflow_core::mcmc::run::{self, Observer, Protocol};
 use emberflow_core::model::PaperModel;
 use emberflow_core::{StepStats, with_model_shape};
 
@@ -82,7 +82,7 @@ fn sample_typed<const D: usize, const A: usize, const B: usize, const H: usize, 
     collect
         .samples
         .reserve(usize::from(protocol.run.chains) * protocol.run.n as usize);
-    sampling::run(&model, &protocol, &mut collect)
+    run::run(&model, &protocol, &mut collect)
         .map_err(|e| anyhow!("invalid kernel settings: {e}"))?;
     Ok(Sampled {
         protocol,
@@ -101,7 +101,7 @@ fn score_typed<const D: usize, const A: usize, const B: usize, const H: usize, c
         .map(|p| {
             let mut y = [0.0f32; D];
             y.copy_from_slice(p);
-            sampling::score(&model, &y)
+            run::score(&model, &y)
         })
         .collect())
 }

@@ -2,10 +2,9 @@
 //! accept, turned into the shared protocol's [`Run`] and [`Overrides`] (host) or the firmware's
 //! `EMBERFLOW_*` build variables ([`SampleSettings::env`]).
 
-use super::sampling::{Adapt, Overrides, Protocol, Run};
 use anyhow::{Result, anyhow, bail};
 use emberflow_core::GlobalMove;
-use emberflow_core::mcmc::run;
+use emberflow_core::mcmc::run::{self, Adapt, Overrides, Protocol, Run};
 use emberflow_core::model::SamplerSpec;
 
 /// Seed, chains, samples, warm-up, and the sampler settings that replace the model's (`None`

@@ -1,7 +1,5 @@
-//! Helpers shared by the CLI integration tests: run the `emberflow` binary and check how it
-//! succeeds or fails.
-
-#![allow(dead_code)]
+//! Helpers shared by the CLI integration tests that train (`train_cli`, `eval_plot_cli`): run
+//! the `emberflow` binary, check how it fails, and the options of a tiny training run.
 
 use std::process::Command;
 
@@ -16,13 +14,6 @@ pub fn emberflow(args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-/// Run `emberflow`, which must succeed; its stdout.
-pub fn ok(args: &[&str]) -> String {
-    let (ok, out, err) = emberflow(args);
-    assert!(ok, "{args:?} failed:\n{err}");
-    out
 }
 
 /// The command fails with one `error: …` line that contains `needle`.
@@ -40,17 +31,6 @@ pub fn fails_with(args: &[&str], needle: &str) {
         "{args:?}: not one line:\n{err}"
     );
     assert!(err.starts_with("error: "), "{args:?}:\n{err}");
-}
-
-/// A usage error (clap): non-zero exit, a message naming `needle`, no panic.
-pub fn usage_error(args: &[&str], needle: &str) {
-    let (ok, _, err) = emberflow(args);
-    assert!(!ok, "{args:?} should fail");
-    assert!(!err.contains("panicked"), "{args:?} panicked:\n{err}");
-    assert!(
-        err.contains(needle),
-        "{args:?}: expected `{needle}` in:\n{err}"
-    );
 }
 
 /// Options of a tiny training run (seconds): four-modes, 20 iterations, small bank and sweep.

@@ -1,12 +1,11 @@
 //! `cargo xtask demo`: the whole path on the built-in four-modes set — train, export f32 and
 //! int8, sample on the host and on the emulated Cortex-M4F, and write `out/demo/report.md`.
 
-use crate::firmware::ensure_qemu;
-use crate::setup::{emberflow_binary, ensure_thumb_target, root, target_dir};
+use crate::setup::{emberflow_binary, ensure_qemu, ensure_thumb_target, root, target_dir};
 use anyhow::{Context, Result, bail};
 use emberflow_train::data::BuiltIn;
 use emberflow_train::metrics::mode_weights_from_samples;
-use serde_json::Value;
+use emberflow_train::report::TrainReport;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -56,21 +55,6 @@ fn csv_weights(path: &Path) -> Result<Vec<f64>> {
     Ok(mode_weights_from_samples(&xs, 2, 4, |x| truth.region(x)).weights)
 }
 
-/// A list of numbers at `key` of the report.
-fn json_array(report: &Value, key: &str) -> Option<Vec<f64>> {
-    report
-        .get(key)?
-        .as_array()?
-        .iter()
-        .map(Value::as_f64)
-        .collect()
-}
-
-/// A final metric of the report.
-fn json_metric(report: &Value, key: &str) -> Option<f64> {
-    report.get("metrics")?.get(key)?.as_f64()
-}
-
 fn fmt_w(w: &[f64]) -> String {
     w.iter()
         .map(|v| format!("{v:.3}"))
@@ -83,10 +67,8 @@ fn mse(w: &[f64]) -> f64 {
     w.iter().zip(t).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / 4.0
 }
 
-pub fn run_demo(args: &[String]) -> Result<()> {
-    if let Some(a) = args.first() {
-        bail!("`cargo xtask demo` takes no arguments (got `{a}`)");
-    }
+/// `cargo xtask demo`.
+pub fn run_demo() -> Result<()> {
     let root = root();
     ensure_thumb_target()?;
     let qemu = ensure_qemu()?;
@@ -115,12 +97,7 @@ pub fn run_demo(args: &[String]) -> Result<()> {
             &s(&model),
         ],
     )?;
-    let report_path = model.with_extension("json");
-    let report: Value = serde_json::from_str(
-        &std::fs::read_to_string(&report_path)
-            .with_context(|| format!("reading {}", report_path.display()))?,
-    )
-    .with_context(|| format!("parsing {}", report_path.display()))?;
+    let report = TrainReport::read(&model.with_extension("json"))?;
 
     // 2. Sample on the host, and 3. on the emulated Cortex-M4F.
     let mut rows = Vec::new();
@@ -231,11 +208,11 @@ pub fn run_demo(args: &[String]) -> Result<()> {
     );
     md += "![learned density](density.png)\n\n| | mode weights (x = −3 / −1 / 1 / 3) | MSE vs truth | time per sample |\n|---|---|---|---|\n";
     md += "| truth | 0.100 / 0.200 / 0.300 / 0.400 | 0 | |\n";
-    if let Some(w) = json_array(&report, "ebm_weights") {
+    if let Some(w) = &report.ebm_weights {
         md += &format!(
             "| the EBM itself (grid integral) | {} | {:.2e} | |\n",
-            fmt_w(&w),
-            mse(&w)
+            fmt_w(w),
+            mse(w)
         );
     }
     for (label, w, secs) in &rows {
@@ -269,7 +246,7 @@ pub fn run_demo(args: &[String]) -> Result<()> {
         md += "- qemu-system-arm was not available: the Cortex-M4F rows were skipped.\n";
     }
     for key in ["local_acceptance", "global_acceptance"] {
-        if let Some(v) = json_metric(&report, key) {
+        if let Some(v) = report.metric(key) {
             md += &format!("- {key} (fresh chains on the exported model): {v:.3}\n");
         }
     }

@@ -7,7 +7,7 @@
 use crate::bench::{load_average, machine, median};
 use crate::setup::{emberflow_binary, replace_section, root, target_dir};
 use anyhow::{Context, Result, bail};
-use serde_json::Value;
+use emberflow_train::report::{LogRecord, TrainReport};
 use std::process::Command;
 
 /// `(set, iterations, metric in the report, target, paper's flowMC-EBM figure)`.
@@ -31,42 +31,39 @@ struct Run {
     set: String,
     method: String,
     seed: u64,
-    report: Value,
+    /// The run's report, or why `emberflow train` failed (a baseline may diverge).
+    report: Result<TrainReport, String>,
 }
 
 impl Run {
     /// A final metric of the exported model.
     fn metric(&self, key: &str) -> Option<f64> {
-        self.report.get("metrics")?.get(key)?.as_f64()
+        self.report.as_ref().ok()?.metric(key)
     }
 
     fn seconds(&self) -> f64 {
-        self.report
-            .get("train_seconds")
-            .and_then(Value::as_f64)
-            .unwrap_or(f64::NAN)
+        self.report.as_ref().map_or(f64::NAN, |r| r.train_seconds)
     }
 
     /// When the target was reached: training seconds (evaluations not counted) at the first
-    /// evaluation of the averaged model from which the logged `key` stays within `target` up
+    /// evaluation of the averaged model from which the `logged` figure stays within `target` up
     /// to the end, with `true`; or, when the logged figure does not settle within the target
     /// but the final metric does, the run's training time with `false` (an upper bound).
     /// `None`: the final metric `final_key` misses the target.
-    fn time_to_target(&self, key: &str, final_key: &str, target: f64) -> Option<(f64, bool)> {
+    fn time_to_target(&self, logged: Logged, final_key: &str, target: f64) -> Option<(f64, bool)> {
         if self.metric(final_key)? > target {
             return None;
         }
         let end = Some((self.seconds(), false));
-        let Some(log) = self.report.get("log").and_then(Value::as_array) else {
+        let Ok(report) = &self.report else {
             return end;
         };
         let mut since: Option<f64> = None;
-        for r in log {
-            let v = r.get(key).and_then(Value::as_f64);
-            match v {
+        for r in &report.log {
+            match logged(r) {
                 Some(v) if v <= target => {
                     if since.is_none() {
-                        since = r.get("seconds").and_then(Value::as_f64);
+                        since = Some(r.seconds);
                     }
                 }
                 _ => since = None,
@@ -76,49 +73,47 @@ impl Run {
     }
 }
 
+/// A figure of a log record.
+type Logged = fn(&LogRecord) -> Option<f64>;
+
 /// The quantity logged at every evaluation that tracks a final metric: the same computation on
 /// the averaged model, except for the negatives (the bank instead of fresh chains) and R̂
 /// (32 fresh chains × 40 sweeps instead of 128 × 200).
-fn logged(key: &str) -> &'static str {
+fn logged(key: &str) -> Logged {
     match key {
-        "ebm_weights_mse" => "ebm_mse",
-        "negatives_vs_ebm_mse" => "bank_vs_ebm_mse",
-        "log_density_sq_err_median" => "log_density_err",
-        _ => "rhat",
+        "ebm_weights_mse" => |r| r.ebm_mse,
+        "negatives_vs_ebm_mse" => |r| r.bank_vs_ebm_mse,
+        "log_density_sq_err_median" => |r| r.log_density_err,
+        _ => |r| r.rhat,
     }
 }
 
-pub fn run_train(args: &[String]) -> Result<()> {
-    let mut seeds = 3u64;
-    let mut sets: Option<Vec<String>> = None;
-    let mut baselines = false;
-    let mut reuse = false;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--seeds" => {
-                seeds = it
-                    .next()
-                    .context("--seeds needs a number")?
-                    .parse()
-                    .context("--seeds needs a number")?
-            }
-            "--sets" => {
-                sets = Some(
-                    it.next()
-                        .context("--sets needs a list")?
-                        .split(',')
-                        .map(str::to_string)
-                        .collect(),
-                )
-            }
-            "--baselines" => baselines = true,
-            "--reuse" => reuse = true,
-            other => {
-                bail!("unknown option `{other}` (--seeds N, --sets a,b, --baselines, --reuse)")
-            }
-        }
-    }
+/// The options of `cargo xtask bench-train`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Seeds per set for flowMC-EBM.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    seeds: u64,
+    /// Only these sets (comma-separated).
+    #[arg(long, value_name = "a,b", value_delimiter = ',')]
+    sets: Option<Vec<String>>,
+    /// Also train the baselines (one seed each).
+    #[arg(long)]
+    baselines: bool,
+    /// Keep the reports of earlier runs with the same iterations (`target/bench-train`)
+    /// instead of training again.
+    #[arg(long)]
+    reuse: bool,
+}
+
+/// `cargo xtask bench-train`.
+pub fn run_train(args: &Args) -> Result<()> {
+    let Args {
+        seeds,
+        ref sets,
+        baselines,
+        reuse,
+    } = *args;
     let root = root();
     let out_dir = target_dir().join("bench-train");
     let bin = emberflow_binary(&out_dir)?;
@@ -144,17 +139,11 @@ pub fn run_train(args: &[String]) -> Result<()> {
                 let out = out_dir.join(format!("{set}-{method}-{seed}.efm"));
                 let report_path = out.with_extension("json");
                 let previous = reuse
-                    .then(|| std::fs::read_to_string(&report_path).ok())
+                    .then(|| TrainReport::read(&report_path).ok())
                     .flatten()
-                    .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-                    .filter(|v| v.get("iterations").and_then(Value::as_u64) == Some(*iters))
+                    .filter(|r| r.iterations == *iters)
                     // Reports of this format log R̂ at every evaluation.
-                    .filter(|v| {
-                        v.get("log")
-                            .and_then(Value::as_array)
-                            .and_then(|l| l.first())
-                            .is_some_and(|r| r.get("rhat").is_some())
-                    });
+                    .filter(|r| r.log.first().is_some_and(|r| r.rhat.is_some()));
                 let report = match previous {
                     Some(v) => {
                         eprintln!("bench-train: {set} {method} seed {seed} (reused)");
@@ -189,21 +178,18 @@ pub fn run_train(args: &[String]) -> Result<()> {
                                 set: set.to_string(),
                                 method: method.to_string(),
                                 seed,
-                                report: serde_json::json!({ "failed": why }),
+                                report: Err(why),
                             });
                             continue;
                         }
-                        let text = std::fs::read_to_string(&report_path)
-                            .with_context(|| format!("reading {}", report_path.display()))?;
-                        serde_json::from_str(&text)
-                            .with_context(|| format!("parsing {}", report_path.display()))?
+                        TrainReport::read(&report_path)?
                     }
                 };
                 runs.push(Run {
                     set: set.to_string(),
                     method: method.to_string(),
                     seed,
-                    report,
+                    report: Ok(report),
                 });
             }
         }
@@ -298,7 +284,7 @@ pub fn run_train(args: &[String]) -> Result<()> {
                learning rates:\n\n\
                | set | method | seed | metric | value | train time |\n|---|---|---|---|---|---|\n";
         for r in runs.iter().filter(|r| r.method != "flowmc") {
-            if let Some(why) = r.report.get("failed").and_then(Value::as_str) {
+            if let Err(why) = &r.report {
                 md += &format!(
                     "| {} | {} | {} | — | failed: {why} | — |\n",
                     r.set, r.method, r.seed
@@ -325,4 +311,78 @@ pub fn run_train(args: &[String]) -> Result<()> {
     replace_section(&root.join("BENCHMARKS.md"), "Training quality", &md)?;
     eprintln!("BENCHMARKS.md: section `Training quality` updated");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(iteration: u64, seconds: f64, ebm_mse: Option<f64>) -> LogRecord {
+        LogRecord {
+            iteration,
+            seconds,
+            ebm_weights: None,
+            ebm_mse,
+            neg_weights: None,
+            neg_mse: None,
+            bank_vs_ebm_mse: None,
+            log_density_err: None,
+            rhat: Some(1.0),
+            local_acceptance: 0.5,
+            global_acceptance: 0.5,
+            energy_gap: None,
+            flow_loss: None,
+        }
+    }
+
+    fn run(final_mse: f64, log: Vec<LogRecord>) -> Run {
+        Run {
+            set: "four-modes".into(),
+            method: "flowmc".into(),
+            seed: 0,
+            report: Ok(TrainReport {
+                dataset: "four-modes".into(),
+                method: "flowmc".into(),
+                seed: 0,
+                iterations: 150,
+                train_seconds: 30.0,
+                skipped_steps: [0, 0],
+                true_weights: None,
+                ebm_weights: None,
+                neg_weights: None,
+                metrics: vec![("ebm_weights_mse".into(), Some(final_mse))],
+                log,
+            }),
+        }
+    }
+
+    #[test]
+    fn time_to_target_is_where_the_logged_figure_settles() {
+        let log = vec![
+            record(50, 10.0, Some(1e-3)),
+            record(100, 20.0, Some(5e-5)),
+            record(150, 30.0, Some(2e-5)),
+        ];
+        let key = "ebm_weights_mse";
+        let r = run(1e-5, log.clone());
+        assert_eq!(r.time_to_target(logged(key), key, 1e-4), Some((20.0, true)));
+        // The logged figure leaves the target again: the end of the run, as an upper bound.
+        let mut late = log;
+        late[2].ebm_mse = Some(2e-4);
+        assert_eq!(
+            run(1e-5, late).time_to_target(logged(key), key, 1e-4),
+            Some((30.0, false))
+        );
+        // The final metric misses the target.
+        assert_eq!(
+            run(1e-3, vec![]).time_to_target(logged(key), key, 1e-4),
+            None
+        );
+        let failed = Run {
+            report: Err("diverged".into()),
+            ..run(0.0, vec![])
+        };
+        assert_eq!(failed.metric(key), None);
+        assert!(failed.seconds().is_nan());
+    }
 }

@@ -1,6 +1,7 @@
 //! Running commands and installing what the suite needs on a fresh machine.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
+use emberflow_train::fs::write_bytes_atomically;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -9,7 +10,7 @@ use std::process::Command;
 /// where this binary was compiled from — which can be another checkout when checkouts share a
 /// target directory, hence the search first.
 pub fn root() -> PathBuf {
-    let is_root = |d: &Path| d.join("tools/src/bin/xtask/main.rs").is_file();
+    let is_root = |d: &Path| d.join("xtask/src/main.rs").is_file();
     if let Ok(cwd) = std::env::current_dir()
         && let Some(d) = cwd.ancestors().find(|d| is_root(d))
     {
@@ -17,7 +18,7 @@ pub fn root() -> PathBuf {
     }
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
-        .expect("tools/ has a parent")
+        .expect("xtask/ has a parent")
         .to_path_buf()
 }
 
@@ -59,6 +60,8 @@ pub fn emberflow_binary(dir: &Path) -> Result<PathBuf> {
         ]),
     )?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    // Installed by copy and rename rather than `emberflow_train::fs::write_atomically`, which
+    // writes bytes: the copy keeps the binary's executable permission.
     let bin = dir.join("emberflow");
     let tmp = dir.join("emberflow.tmp");
     std::fs::copy(target_dir().join("release/emberflow"), &tmp)
@@ -105,6 +108,64 @@ pub fn ensure_thumb_target() -> Result<()> {
     }
 }
 
+/// Make sure `qemu-system-arm` is there: install it with apt-get when missing. `Ok(false)`
+/// when it cannot be had here and the QEMU checks are to be skipped (no apt-get, or
+/// `EMBERFLOW_SKIP_QEMU=1`).
+pub fn ensure_qemu() -> Result<bool> {
+    if emberflow_tools::firmware::qemu_available() {
+        return Ok(true);
+    }
+    const WHAT: &str = "QEMU's Arm system emulator `qemu-system-arm` (Debian/Ubuntu: `apt-get \
+                        install qemu-system-arm`; Fedora: `dnf install qemu-system-arm`; macOS: \
+                        `brew install qemu`)";
+    if std::env::var_os("EMBERFLOW_SKIP_QEMU").is_some_and(|v| v == "1") {
+        eprintln!("warning: EMBERFLOW_SKIP_QEMU=1: skipping the QEMU checks (they need {WHAT})");
+        return Ok(false);
+    }
+    let has_apt = Command::new("apt-get")
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_apt {
+        eprintln!(
+            "warning: qemu-system-arm is missing and apt-get is not available; install {WHAT} \
+             to run the firmware under QEMU. Skipping the QEMU checks."
+        );
+        return Ok(false);
+    }
+    let here = root();
+    let apt = || {
+        let mut c = Command::new("apt-get");
+        c.env("DEBIAN_FRONTEND", "noninteractive");
+        c
+    };
+    run(&here, apt().args(["update", "-q"]))
+        .and_then(|_| {
+            run(
+                &here,
+                apt().args([
+                    "install",
+                    "-y",
+                    "-q",
+                    "--no-install-recommends",
+                    "qemu-system-arm",
+                ]),
+            )
+        })
+        .with_context(|| {
+            format!(
+                "installing qemu-system-arm failed; install {WHAT} by hand, or set \
+                 EMBERFLOW_SKIP_QEMU=1 to skip the QEMU checks"
+            )
+        })?;
+    ensure!(
+        emberflow_tools::firmware::qemu_available(),
+        "qemu-system-arm was installed but does not start"
+    );
+    Ok(true)
+}
+
 /// Replace (or append) the `## {heading}` section of a markdown file, atomically; other
 /// sections are kept as they are.
 pub fn replace_section(path: &Path, heading: &str, body: &str) -> Result<()> {
@@ -127,8 +188,5 @@ pub fn replace_section(path: &Path, heading: &str, body: &str) -> Result<()> {
             section
         ),
     };
-    let tmp = path.with_extension("md.tmp");
-    std::fs::write(&tmp, new).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
-    Ok(())
+    write_bytes_atomically(path, new.as_bytes())
 }

@@ -13,6 +13,7 @@
 use crate::bench::{machine, median};
 use crate::setup::{emberflow_binary, replace_section, root, target_dir};
 use anyhow::{Context, Result, bail};
+use emberflow_train::report::TrainReport;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -52,19 +53,11 @@ fn ours(bin: &Path, out: &Path, iters: u64) -> Result<Vec<f64>> {
     if !status.success() {
         bail!("emberflow train failed");
     }
-    let report_path = out.with_extension("json");
-    let v: Value = serde_json::from_str(
-        &std::fs::read_to_string(&report_path)
-            .with_context(|| format!("reading {}", report_path.display()))?,
-    )
-    .with_context(|| format!("parsing {}", report_path.display()))?;
-    let log = v
-        .get("log")
-        .and_then(Value::as_array)
-        .context("the report has no log")?;
-    let points: Vec<(f64, f64)> = log
+    let report = TrainReport::read(&out.with_extension("json"))?;
+    let points: Vec<(f64, f64)> = report
+        .log
         .iter()
-        .filter_map(|r| Some((r.get("iteration")?.as_f64()?, r.get("seconds")?.as_f64()?)))
+        .map(|r| (r.iteration as f64, r.seconds))
         .collect();
     Ok(window_ms(&points))
 }
@@ -133,36 +126,27 @@ fn reference(torch_ref: &Path, out: &Path, iters: u64) -> Result<(Vec<f64>, Vec<
     }
 }
 
-pub fn run_speed(args: &[String]) -> Result<()> {
-    let mut torch_ref: Option<PathBuf> = None;
-    let mut rounds = 5usize;
-    let mut iters = 200u64;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut value = |name: &str| -> Result<String> {
-            it.next()
-                .cloned()
-                .with_context(|| format!("{name} needs a value"))
-        };
-        match a.as_str() {
-            "--torch-ref" => torch_ref = Some(PathBuf::from(value("--torch-ref")?)),
-            "--rounds" => {
-                rounds = value("--rounds")?
-                    .parse()
-                    .context("--rounds needs a number")?
-            }
-            "--iters" => {
-                iters = value("--iters")?
-                    .parse()
-                    .context("--iters needs a number")?
-            }
-            other => bail!("unknown option `{other}` (--torch-ref DIR, --rounds N, --iters N)"),
-        }
-    }
-    let torch_ref = torch_ref.context(
+/// The options of `cargo xtask bench-speed`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The folder of the PyTorch reference's `flowmc_ebm.py` (required).
+    #[arg(long, value_name = "DIR")]
+    torch_ref: Option<PathBuf>,
+    /// Alternating rounds (one run of each side per round).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    rounds: usize,
+    /// Training iterations per run.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    iters: u64,
+}
+
+/// `cargo xtask bench-speed`.
+pub fn run_speed(args: &Args) -> Result<()> {
+    let (rounds, iters) = (args.rounds, args.iters);
+    let torch_ref = args.torch_ref.as_deref().context(
         "--torch-ref DIR is required: the folder of the PyTorch reference's flowmc_ebm.py",
     )?;
-    let torch_ref = std::fs::canonicalize(&torch_ref)
+    let torch_ref = std::fs::canonicalize(torch_ref)
         .with_context(|| format!("--torch-ref {}", torch_ref.display()))?;
     if !torch_ref.join("flowmc_ebm.py").is_file() {
         bail!("{} has no flowmc_ebm.py", torch_ref.display());

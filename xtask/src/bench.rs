@@ -2,7 +2,7 @@
 //! "Core kernel" section of BENCHMARKS.md.
 
 use crate::setup::{cargo, replace_section, root, run, target_dir};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use std::path::Path;
 
 const MODELS: [(&str, &str); 4] = [
@@ -29,10 +29,8 @@ const OPS: [(&str, &str); 3] = [
     ("isir64", "i-SIR move, N = 64"),
 ];
 
-pub fn run_core(args: &[String]) -> Result<()> {
-    if let Some(a) = args.first() {
-        bail!("`cargo xtask bench-core` takes no arguments (got `{a}`)");
-    }
+/// `cargo xtask bench-core`.
+pub fn run_core() -> Result<()> {
     let root = root();
     let load_before = load_average();
     let crit = target_dir().join("criterion");

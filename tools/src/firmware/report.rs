@@ -1,4 +1,4 @@
-//! The `ef:*` frames of `firmware/src/wire.rs`, parsed.
+//! The `ef:*` frames of `firmware/src/frames.rs`, parsed into a [`Report`].
 //!
 //! A message is a tag and `key=value` fields separated by spaces; a value is a plain token or
 //! a bracketed list (`x=[1065353216, 3212836864]`). Floats arrive as their IEEE-754 bits.

@@ -1,0 +1,245 @@
+//! `emberflow plot density`: the learned density of a 2-D model on a grid, with the data and
+//! the samples over it; d > 2 goes to `pairs.rs`.
+
+use super::draw::{FONT, de, render, subset, widen};
+use super::pairs::pairs;
+use crate::eval::{self, ModelFile, Points, Samples};
+use anyhow::{Context, Result, bail};
+use clap::Args as ClapArgs;
+use emberflow_core::{SeedStream, with_model_shape};
+use emberflow_train::data::Dataset;
+use emberflow_train::metrics::Grid2d;
+use plotters::prelude::*;
+use plotters::style::colors::colormaps::ViridisRGB;
+use std::path::PathBuf;
+
+/// `emberflow plot density` options.
+#[derive(Debug, ClapArgs)]
+pub(super) struct DensityArgs {
+    /// The model file (`.efm`).
+    #[arg(long)]
+    pub(super) model: PathBuf,
+    /// Data to draw (default for a built-in set: that set, from the model's seed).
+    #[arg(long)]
+    pub(super) data: Option<PathBuf>,
+    /// Samples to draw (`emberflow sample` output or bare coordinates).
+    #[arg(long)]
+    pub(super) samples: Option<PathBuf>,
+    /// Grid cells per side (2-D).
+    #[arg(long, default_value_t = 200)]
+    pub(super) grid: usize,
+    /// At most this many points of each set are drawn (a seeded random subset).
+    #[arg(long, default_value_t = 3000)]
+    pub(super) points: usize,
+    /// d > 2: the dimensions to project, e.g. 0,1,5 (default: the first four).
+    #[arg(long)]
+    pub(super) dims: Option<String>,
+    /// Colour by ln density (clipped 12 below its maximum) instead of the density.
+    #[arg(long)]
+    pub(super) log: bool,
+    /// Seed of the subsets drawn.
+    #[arg(long, default_value_t = 0)]
+    pub(super) seed: u64,
+    /// The PNG file to write.
+    #[arg(long)]
+    pub(super) out: PathBuf,
+}
+
+pub(super) fn density(a: &DensityArgs) -> Result<()> {
+    if a.grid < 2 || a.grid > 2000 {
+        bail!("--grid must be between 2 and 2000 cells per side");
+    }
+    let model = eval::load_model(&a.model)?;
+    let data = eval::reference_data(&model, a.data.as_deref())?;
+    let samples = match &a.samples {
+        Some(p) => Some(eval::load_samples(p, model.dim)?),
+        None => None,
+    };
+    if model.dim == 2 {
+        density_2d(a, &model, data.as_ref(), samples.as_ref())
+    } else {
+        if data.is_none() && samples.is_none() {
+            bail!(
+                "a {}-D model is drawn through pairwise projections of data and samples: give --data and/or --samples",
+                model.dim
+            );
+        }
+        pairs(a, &model, data.as_ref(), samples.as_ref())
+    }
+}
+
+/// The plotting box of a 2-D model: the built-in set's grid box, else data and samples ± 10 %,
+/// else the normalisation's shift ± 4 scales.
+fn box_2d(model: &ModelFile, sets: &[&Dataset]) -> ([f64; 2], [f64; 2]) {
+    if let Some(g) = model.builtin().and_then(Grid2d::for_set) {
+        return (g.lo(), g.hi());
+    }
+    let mut lo = [f64::INFINITY; 2];
+    let mut hi = [f64::NEG_INFINITY; 2];
+    for d in sets {
+        if let Some((l, h)) = d.bounds() {
+            for k in 0..2 {
+                lo[k] = lo[k].min(f64::from(l[k]));
+                hi[k] = hi[k].max(f64::from(h[k]));
+            }
+        }
+    }
+    if lo[0].is_finite() {
+        for k in 0..2 {
+            (lo[k], hi[k]) = widen(lo[k], hi[k], 0.1);
+        }
+        return (lo, hi);
+    }
+    let s = |k: usize| f64::from(model.shift.get(k).copied().unwrap_or(0.0));
+    let c = |k: usize| f64::from(model.scale.get(k).copied().unwrap_or(1.0));
+    (
+        [s(0) - 4.0 * c(0), s(1) - 4.0 * c(1)],
+        [s(0) + 4.0 * c(0), s(1) + 4.0 * c(1)],
+    )
+}
+
+/// Points drawn over a panel, and their colour.
+type Dots<'a> = (Vec<&'a [f32]>, RGBAColor);
+
+fn density_2d(
+    a: &DensityArgs,
+    model: &ModelFile,
+    data: Option<&Points>,
+    samples: Option<&Samples>,
+) -> Result<()> {
+    let sets: Vec<&Dataset> = data
+        .map(|d| &d.data)
+        .into_iter()
+        .chain(samples.map(|s| &s.points))
+        .collect();
+    let (lo, hi) = box_2d(model, &sets);
+    let n = a.grid;
+    let grid = Grid2d::new(lo, hi, [n, n]).context("empty plotting box")?;
+    let pts = grid.points();
+    let bytes = &model.bytes;
+    let u = with_model_shape!(model.dim, energies_at(bytes, &pts)).expect("2-D")?;
+    let umin = u
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(f32::INFINITY, f32::min);
+    if !umin.is_finite() {
+        bail!("the model's energy is not finite anywhere on the plotting box");
+    }
+    // Colour value in [0, 1]: the density relative to its maximum, or its log clipped at −12.
+    let value = |v: f32| -> f32 {
+        if !v.is_finite() {
+            return 0.0;
+        }
+        let l = -(v - umin);
+        if a.log {
+            ((l + 12.0) / 12.0).clamp(0.0, 1.0)
+        } else {
+            l.exp()
+        }
+    };
+    let values: Vec<f32> = u.iter().map(|&v| value(v)).collect();
+    let [hx, hy] = grid.cell_size();
+    let cells: Vec<(f64, f64, RGBColor)> = grid
+        .centres()
+        .zip(&values)
+        .map(|(c, &v)| (f64::from(c[0]), f64::from(c[1]), ViridisRGB.get_color(v)))
+        .collect();
+
+    let mut panels: Vec<(String, Option<Dots<'_>>)> = vec![(
+        if a.log {
+            "learned ln density (clipped at max - 12)".to_string()
+        } else {
+            "learned density exp(-U), max = 1".to_string()
+        },
+        None,
+    )];
+    if let Some(d) = data {
+        let shown = subset(&d.data, a.points, a.seed, SeedStream::PLOT_DATA);
+        panels.push((
+            format!("data ({} of {} points)", shown.len(), d.data.len()),
+            Some((shown, WHITE.mix(0.55))),
+        ));
+    }
+    if let Some(s) = samples {
+        let shown = subset(&s.points, a.points, a.seed, SeedStream::PLOT_SAMPLES);
+        panels.push((
+            format!("samples ({} of {} points)", shown.len(), s.points.len()),
+            Some((shown, RGBColor(255, 70, 70).mix(0.7))),
+        ));
+    }
+    // Keep cells square: the panel's plot area follows the box's aspect ratio; wide boxes
+    // stack their panels vertically.
+    let aspect = (hi[1] - lo[1]) / (hi[0] - lo[0]);
+    let stacked = aspect < 0.6;
+    let pw: u32 = if stacked { 1000 } else { 560 };
+    let plot_w = f64::from(pw - 90);
+    let ph = ((plot_w * aspect).clamp(150.0, 900.0) as u32) + 100;
+    let np = panels.len() as u32;
+    let size = if stacked {
+        (pw, ph * np + 30)
+    } else {
+        (pw * np, ph + 30)
+    };
+    let layout = if stacked {
+        (panels.len(), 1)
+    } else {
+        (1, panels.len())
+    };
+    let title = format!(
+        "{} - trained on {}, {} iterations",
+        model.path.display(),
+        model.dataset,
+        model.iterations
+    );
+    render(&a.out, size, |root| {
+        let root = root
+            .titled(&title, (FONT, 18).into_font().color(&BLACK))
+            .map_err(de)?;
+        let areas = root.split_evenly(layout);
+        for (area, (caption, points)) in areas.iter().zip(&panels) {
+            let mut chart = ChartBuilder::on(area)
+                .caption(caption, (FONT, 16))
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(55)
+                .build_cartesian_2d(lo[0]..hi[0], lo[1]..hi[1])
+                .map_err(de)?;
+            chart
+                .configure_mesh()
+                .disable_mesh()
+                .x_desc("x0")
+                .y_desc("x1")
+                .label_style((FONT, 13))
+                .axis_desc_style((FONT, 14))
+                .draw()
+                .map_err(de)?;
+            chart
+                .draw_series(cells.iter().map(|&(x, y, c)| {
+                    Rectangle::new(
+                        [(x - 0.5 * hx, y - 0.5 * hy), (x + 0.5 * hx, y + 0.5 * hy)],
+                        c.filled(),
+                    )
+                }))
+                .map_err(de)?;
+            if let Some((pts, col)) = points {
+                chart
+                    .draw_series(pts.iter().filter_map(|p| {
+                        let (x, y) = (f64::from(p[0]), f64::from(p[1]));
+                        (x >= lo[0] && x <= hi[0] && y >= lo[1] && y <= hi[1])
+                            .then(|| Circle::new((x, y), 1, col.filled()))
+                    }))
+                    .map_err(de)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// U at data-unit points (dispatch target of `with_model_shape!`).
+fn energies_at<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>(
+    bytes: &[u8],
+    points: &[f32],
+) -> Result<Vec<f32>> {
+    eval::energies_at::<D, A, B, H, K>(bytes, points)
+}
