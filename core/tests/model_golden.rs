@@ -7,6 +7,10 @@
 //! `FORMAT_VERSION` (the old files must then still load, or be rejected as "unsupported
 //! version") rather than re-blessing. `tiny_v1_{f32,int8}.efm` are the same model in format
 //! version 1, which this version names as unsupported.
+//!
+//! One file on purpose (it is longer than our ~600-line rule): every malformed-file case below
+//! edits the golden bytes at offsets found in them, so the bytes and the cases that break them
+//! are read together.
 
 use emberflow_core::model::view::Mlp1View;
 use emberflow_core::model::{
