@@ -8,6 +8,8 @@
 //! * [`plot`] — `emberflow plot`: PNG figures of a model, its samples and its training run.
 //! * [`sample`] — `emberflow sample` and `emberflow energy`: the firmware's sampling and
 //!   scoring protocol on the host.
+//! * [`sampling_args`] — the sampling options `emberflow sample` and `emberflow firmware run`
+//!   share.
 //! * [`firmware`] — the host side of the firmware: build a firmware program with a model file,
 //!   run it under QEMU, decode its defmt frames; and `emberflow firmware`.
 //!
@@ -19,4 +21,5 @@ pub mod firmware;
 pub mod inspect;
 pub mod plot;
 pub mod sample;
+pub mod sampling_args;
 pub mod train;

@@ -4,7 +4,7 @@ use super::{
     ModelFile, Report, decode_frames, read_points_csv, sample_on_qemu, score_on_qemu,
     write_energies_csv, write_samples_csv,
 };
-use crate::sample::SamplingArgs;
+use crate::sampling_args::SamplingArgs;
 use anyhow::{Context, Result};
 use clap::{Args as ClapArgs, Subcommand};
 use emberflow_train::fs::write_atomically_to;

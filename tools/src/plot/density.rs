@@ -1,72 +1,15 @@
 //! `emberflow plot density`: the learned density of a 2-D model on a grid, with the data and
-//! the samples over it; d > 2 goes to `pairs.rs`.
+//! the samples over it (d > 2: `pairs.rs`).
 
+use super::density_args::DensityArgs;
 use super::draw::{FONT, de, render, subset, widen};
-use super::pairs::pairs;
 use crate::eval::{self, ModelFile, Points, Samples};
 use anyhow::{Context, Result, bail};
-use clap::Args as ClapArgs;
 use emberflow_core::{SeedStream, with_model_shape};
 use emberflow_train::data::Dataset;
 use emberflow_train::metrics::Grid2d;
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
-use std::path::PathBuf;
-
-/// `emberflow plot density` options.
-#[derive(Debug, ClapArgs)]
-pub(super) struct DensityArgs {
-    /// The model file (`.efm`).
-    #[arg(long)]
-    pub(super) model: PathBuf,
-    /// Data to draw (default for a built-in set: that set, from the model's seed).
-    #[arg(long)]
-    pub(super) data: Option<PathBuf>,
-    /// Samples to draw (`emberflow sample` output or bare coordinates).
-    #[arg(long)]
-    pub(super) samples: Option<PathBuf>,
-    /// Grid cells per side (2-D).
-    #[arg(long, default_value_t = 200)]
-    pub(super) grid: usize,
-    /// At most this many points of each set are drawn (a seeded random subset).
-    #[arg(long, default_value_t = 3000)]
-    pub(super) points: usize,
-    /// d > 2: the dimensions to project, e.g. 0,1,5 (default: the first four).
-    #[arg(long)]
-    pub(super) dims: Option<String>,
-    /// Colour by ln density (clipped 12 below its maximum) instead of the density.
-    #[arg(long)]
-    pub(super) log: bool,
-    /// Seed of the subsets drawn.
-    #[arg(long, default_value_t = 0)]
-    pub(super) seed: u64,
-    /// The PNG file to write.
-    #[arg(long)]
-    pub(super) out: PathBuf,
-}
-
-pub(super) fn density(a: &DensityArgs) -> Result<()> {
-    if a.grid < 2 || a.grid > 2000 {
-        bail!("--grid must be between 2 and 2000 cells per side");
-    }
-    let model = eval::load_model(&a.model)?;
-    let data = eval::reference_data(&model, a.data.as_deref())?;
-    let samples = match &a.samples {
-        Some(p) => Some(eval::load_samples(p, model.dim)?),
-        None => None,
-    };
-    if model.dim == 2 {
-        density_2d(a, &model, data.as_ref(), samples.as_ref())
-    } else {
-        if data.is_none() && samples.is_none() {
-            bail!(
-                "a {}-D model is drawn through pairwise projections of data and samples: give --data and/or --samples",
-                model.dim
-            );
-        }
-        pairs(a, &model, data.as_ref(), samples.as_ref())
-    }
-}
 
 /// The plotting box of a 2-D model: the built-in set's grid box, else data and samples ± 10 %,
 /// else the normalisation's shift ± 4 scales.
@@ -101,7 +44,7 @@ fn box_2d(model: &ModelFile, sets: &[&Dataset]) -> ([f64; 2], [f64; 2]) {
 /// Points drawn over a panel, and their colour.
 type Dots<'a> = (Vec<&'a [f32]>, RGBAColor);
 
-fn density_2d(
+pub(super) fn density_2d(
     a: &DensityArgs,
     model: &ModelFile,
     data: Option<&Points>,

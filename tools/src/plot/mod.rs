@@ -18,6 +18,7 @@
 //! `draw.rs` holds the shared drawing pieces (font, palette, PNG output).
 
 mod density;
+mod density_args;
 mod draw;
 mod lines;
 mod pairs;
@@ -25,8 +26,10 @@ mod report;
 mod training;
 mod weights;
 
-use anyhow::Result;
+use crate::eval;
+use anyhow::{Result, bail};
 use clap::{Args as ClapArgs, Subcommand};
+use density_args::DensityArgs;
 
 /// `emberflow plot` options.
 #[derive(Debug, ClapArgs)]
@@ -39,7 +42,7 @@ pub struct Args {
 enum What {
     /// The learned density exp(-U) on a grid with data and samples over it (2-D); pairwise
     /// projections of data and samples (d > 2).
-    Density(density::DensityArgs),
+    Density(DensityArgs),
     /// Training curves from the JSON report written next to a model by `emberflow train`.
     Training(training::TrainingArgs),
     /// Mode-weight bars: from a report (true, EBM, negatives) or from a model (true, data, EBM,
@@ -51,8 +54,32 @@ enum What {
 pub fn run(args: &Args) -> Result<()> {
     draw::register_fonts()?;
     match &args.what {
-        What::Density(a) => density::density(a),
+        What::Density(a) => density(a),
         What::Training(a) => training::training(a),
         What::Weights(a) => weights::weights(a),
+    }
+}
+
+/// `emberflow plot density`: the 2-D figure, or pairwise projections for d > 2.
+fn density(a: &DensityArgs) -> Result<()> {
+    if a.grid < 2 || a.grid > 2000 {
+        bail!("--grid must be between 2 and 2000 cells per side");
+    }
+    let model = eval::load_model(&a.model)?;
+    let data = eval::reference_data(&model, a.data.as_deref())?;
+    let samples = match &a.samples {
+        Some(p) => Some(eval::load_samples(p, model.dim)?),
+        None => None,
+    };
+    if model.dim == 2 {
+        density::density_2d(a, &model, data.as_ref(), samples.as_ref())
+    } else {
+        if data.is_none() && samples.is_none() {
+            bail!(
+                "a {}-D model is drawn through pairwise projections of data and samples: give --data and/or --samples",
+                model.dim
+            );
+        }
+        pairs::pairs(a, &model, data.as_ref(), samples.as_ref())
     }
 }

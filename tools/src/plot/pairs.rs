@@ -1,7 +1,7 @@
 //! `emberflow plot density` for d > 2: pairwise projections of data and samples, with marginal
 //! histograms on the diagonal.
 
-use super::density::DensityArgs;
+use super::density_args::DensityArgs;
 use super::draw::{FONT, de, render, subset, widen};
 use crate::eval::{ModelFile, Points, Samples};
 use anyhow::{Result, anyhow, bail};
