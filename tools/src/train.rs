@@ -7,8 +7,8 @@ use emberflow_core::model::Encoding;
 use emberflow_core::shapes::SUPPORTED_DIMS;
 use emberflow_core::{Adaptation, FlowMcConfig, GlobalMove, Schedule, with_model_shape};
 use emberflow_train::data::{
-    BuiltIn, Dataset, DigitsOptions, Standardizer, digits, load_csv, parse_class_weights,
-    parse_classes,
+    BuiltIn, Dataset, DigitsOptions, Scaling, Standardizer, digits, load_csv, parse_class_weights,
+    parse_classes, spread_ratio,
 };
 use emberflow_train::export::{ExportMeta, to_bytes};
 use emberflow_train::fs::write_bytes_atomically as write_atomic;
@@ -29,6 +29,13 @@ pub struct Args {
     /// A CSV file of numeric columns (header optional).
     #[arg(long)]
     data: Option<PathBuf>,
+    /// How the data are scaled into model space: per-feature (each column by its own standard
+    /// deviation: tabular data in mixed units), common (one scale, the largest standard
+    /// deviation: keeps the geometry) or none. Default: per-feature for a CSV file, common
+    /// for the built-in sets and the digits (the same units in every column). Stored in the
+    /// model: samples and energies stay in data units.
+    #[arg(long)]
+    scale: Option<String>,
     /// flowmc (default), ula, short-run or nf.
     #[arg(long, default_value = "flowmc")]
     method: String,
@@ -181,6 +188,20 @@ pub fn run(args: &Args) -> Result<()> {
         bail!("--time-budget must be a positive number of seconds");
     }
     let loaded = load(args)?;
+    let scaling = match &args.scale {
+        Some(s) => Scaling::parse(s).map_err(|e| anyhow!("{e}"))?,
+        None if args.data.is_some() => Scaling::PerFeature,
+        None => Scaling::Common,
+    };
+    let ratio = spread_ratio(&loaded.data);
+    if args.scale.is_some() && scaling != Scaling::PerFeature && ratio > 100.0 {
+        eprintln!(
+            "warning: the columns' standard deviations differ by {ratio:.0}x; with --scale {} the \
+             small-spread columns are nearly flat in model space (--scale per-feature scales each \
+             column by its own)",
+            scaling.name()
+        );
+    }
     let dim = loaded.data.dim();
     if !SUPPORTED_DIMS.contains(&dim) {
         bail!("the data have {dim} columns; supported dimensions are {SUPPORTED_DIMS:?}");
@@ -241,17 +262,18 @@ pub fn run(args: &Args) -> Result<()> {
         device: emberflow_train::device::parse_device(&args.device).context("--device")?,
         ..TrainConfig::default()
     };
-    with_model_shape!(dim, run_shape(args, &loaded, &config, encoding))
+    with_model_shape!(dim, run_shape(args, &loaded, scaling, &config, encoding))
         .expect("dimension checked above")
 }
 
 fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>(
     args: &Args,
     loaded: &Loaded,
+    scaling: Scaling,
     config: &TrainConfig,
     encoding: Encoding,
 ) -> Result<()> {
-    let std = Standardizer::isotropic(&loaded.data);
+    let std = Standardizer::for_scaling(&loaded.data, scaling).map_err(|e| anyhow!("{e}"))?;
     let model_data = std.apply(&loaded.data).map_err(|e| anyhow!("{e}"))?;
     let monitor = Monitor::<D>::new(loaded.truth, std.clone(), args.seed);
     let mut log: Vec<LogRecord> = Vec::new();

@@ -107,7 +107,85 @@ fn argument_and_file_errors() {
         &["train", "--data", wide.to_str().unwrap(), "--out", out],
         "supported dimensions",
     );
+    fails_with(
+        &[
+            "train",
+            "--dataset",
+            "four-modes",
+            "--scale",
+            "pca",
+            "--out",
+            out,
+        ],
+        "unknown scaling `pca`",
+    );
+    let flat = dir.path().join("flat.csv");
+    std::fs::write(&flat, "a,b\n1,5\n2,5\n3,5\n").unwrap();
+    fails_with(
+        &["train", "--data", flat.to_str().unwrap(), "--out", out],
+        "constant",
+    );
     assert!(!std::path::Path::new(out).exists(), "no partial model file");
+}
+
+/// A CSV file is scaled per feature by default: a column in large units and one in small
+/// units both get unit spread in model space, and the model file records each scale.
+#[test]
+fn csv_data_are_scaled_per_feature() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("mixed.csv");
+    let mut text = String::from("big,small\n");
+    for i in 0..200 {
+        let t = f64::from(i) / 200.0;
+        text += &format!("{},{}\n", 300.0 * (6.0 * t).sin(), 0.1 * (11.0 * t).cos());
+    }
+    std::fs::write(&csv, text).unwrap();
+    let run = |extra: &[&str], name: &str| {
+        let out = dir.path().join(name);
+        let args = [
+            &[
+                "train",
+                "--data",
+                csv.to_str().unwrap(),
+                "--iters",
+                "5",
+                "--batch",
+                "32",
+            ][..],
+            &[
+                "--bank",
+                "64",
+                "--eval-every",
+                "5",
+                "--quiet",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            extra,
+        ]
+        .concat();
+        let (ok, _, err) = emberflow(&args);
+        assert!(ok, "{err}");
+        let (ok, stdout, err) = emberflow(&["inspect", out.to_str().unwrap()]);
+        assert!(ok, "{err}");
+        (stdout, err)
+    };
+    // `inspect`'s line `data  x_data = shift + scale * x_model; shift [..], scale [s0, s1]`.
+    let scales = |inspect: &str| -> Vec<f64> {
+        let line = inspect
+            .lines()
+            .find(|l| l.starts_with("data"))
+            .unwrap_or_else(|| panic!("no data line in {inspect}"));
+        let list = line.rsplit("scale [").next().unwrap().trim_end_matches(']');
+        list.split(',').map(|v| v.trim().parse().unwrap()).collect()
+    };
+    let (per, _) = run(&[], "per.efm");
+    let s = scales(&per);
+    assert_eq!(s.len(), 2, "{per}");
+    assert!(s[0] / s[1] > 1000.0, "per-feature scales {s:?}");
+    let (common, _) = run(&["--scale", "common"], "common.efm");
+    let s = scales(&common);
+    assert_eq!(s[0], s[1], "common scale {s:?}");
 }
 
 #[test]

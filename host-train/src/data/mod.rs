@@ -34,4 +34,4 @@ pub use digits::{
 pub use mixture::{Component, GaussianMixture};
 pub use rings::Rings;
 pub use sampling::subsample;
-pub use standardize::Standardizer;
+pub use standardize::{Scaling, Standardizer, constant_columns, spread_ratio};

@@ -72,6 +72,25 @@ impl Standardizer {
         s
     }
 
+    /// The standardisation `scaling` asks for: [`Self::fit`], [`Self::isotropic`] or the
+    /// identity. Per-feature scaling refuses constant columns (they would become a direction
+    /// of zero spread in model space): the error names them.
+    pub fn for_scaling(data: &Dataset, scaling: Scaling) -> Result<Self, String> {
+        Ok(match scaling {
+            Scaling::PerFeature => {
+                let constant = constant_columns(data);
+                if !constant.is_empty() {
+                    return Err(format!(
+                        "--scale per-feature: column(s) {constant:?} are constant (remove them, or use --scale common)"
+                    ));
+                }
+                Self::fit(data)
+            }
+            Scaling::Common => Self::isotropic(data),
+            Scaling::None => Self::identity(data.dim()),
+        })
+    }
+
     /// The dimension.
     pub fn dim(&self) -> usize {
         self.shift.len()
@@ -119,9 +138,109 @@ impl Standardizer {
     }
 }
 
+/// How `emberflow train` maps the data into model space (`--scale`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scaling {
+    /// Each column centred and divided by its own standard deviation (tabular data: columns
+    /// in different units).
+    PerFeature,
+    /// Centred, one scale for all columns (the largest standard deviation): the geometry is
+    /// kept (points in a plane, images).
+    Common,
+    /// The data as they are.
+    None,
+}
+
+impl Scaling {
+    /// Parse a `--scale` value.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "per-feature" => Ok(Self::PerFeature),
+            "common" => Ok(Self::Common),
+            "none" => Ok(Self::None),
+            other => Err(format!(
+                "--scale: unknown scaling `{other}` (expected per-feature, common or none)"
+            )),
+        }
+    }
+
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::PerFeature => "per-feature",
+            Self::Common => "common",
+            Self::None => "none",
+        }
+    }
+}
+
+/// Columns of `data` whose values are all equal.
+pub fn constant_columns(data: &Dataset) -> Vec<usize> {
+    (0..data.dim())
+        .filter(|&j| {
+            let mut rows = data.rows();
+            let Some(first) = rows.next().map(|r| r[j]) else {
+                return false;
+            };
+            rows.all(|r| r[j] == first)
+        })
+        .collect()
+}
+
+/// The ratio of the largest to the smallest positive per-column standard deviation (1 for
+/// fewer than two such columns).
+pub fn spread_ratio(data: &Dataset) -> f64 {
+    let s = Standardizer::fit(data);
+    let sds: Vec<f64> = s
+        .scale
+        .iter()
+        .zip(
+            constant_columns(data)
+                .iter()
+                .fold(vec![false; data.dim()], |mut c, &j| {
+                    c[j] = true;
+                    c
+                }),
+        )
+        .filter(|(_, constant)| !constant)
+        .map(|(&v, _)| f64::from(v))
+        .collect();
+    let max = sds.iter().cloned().fold(0.0, f64::max);
+    let min = sds.iter().cloned().fold(f64::INFINITY, f64::min);
+    if sds.len() < 2 || min <= 0.0 {
+        1.0
+    } else {
+        max / min
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scalings() {
+        let d = Dataset::new(2, vec![0.0, 100.0, 1.0, 300.0, 2.0, 200.0]).unwrap();
+        let per = Standardizer::for_scaling(&d, Scaling::PerFeature).unwrap();
+        assert!(
+            (per.scale[1] / per.scale[0] - 100.0).abs() < 1e-3,
+            "{per:?}"
+        );
+        let common = Standardizer::for_scaling(&d, Scaling::Common).unwrap();
+        assert_eq!(common.scale[0], common.scale[1]);
+        assert_eq!(common.scale[1], per.scale[1]);
+        assert_eq!(
+            Standardizer::for_scaling(&d, Scaling::None).unwrap(),
+            Standardizer::identity(2)
+        );
+        assert!((spread_ratio(&d) - 100.0).abs() < 1e-3);
+        let flat = Dataset::new(2, vec![0.0, 5.0, 1.0, 5.0]).unwrap();
+        assert_eq!(constant_columns(&flat), [1]);
+        let e = Standardizer::for_scaling(&flat, Scaling::PerFeature).unwrap_err();
+        assert!(e.contains("[1]"), "{e}");
+        assert_eq!(Scaling::parse("per-feature"), Ok(Scaling::PerFeature));
+        assert!(Scaling::parse("pca").unwrap_err().contains("pca"));
+    }
 
     #[test]
     fn fit_apply_invert() {
