@@ -1,4 +1,4 @@
-//! The frames the host reads (`tools/src/firmware/protocol.rs` parses them).
+//! The frames the host reads (`tools/src/firmware/report.rs` parses them).
 //!
 //! Data frames use `defmt::println!` (never filtered by `DEFMT_LOG`); each message is a tag
 //! followed by `key=value` fields. Floats travel as their IEEE-754 bits (`u32`), so the host
