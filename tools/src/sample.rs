@@ -6,8 +6,9 @@ use crate::firmware::{
     ModelFile, Score, read_points_csv, sample_model, score_model, write_energies_csv,
     write_samples_csv,
 };
-use anyhow::Result;
+use anyhow::{Context, Result, anyhow};
 use emberflow_train::fs::write_atomically_to;
+use emberflow_train::metrics::detection;
 use std::path::PathBuf;
 
 use crate::sampling_args::SamplingArgs;
@@ -39,6 +40,29 @@ pub struct EnergyArgs {
     /// Output CSV (`index,x0,…,energy` with energy = U = −ln π + const; `-` for stdout).
     #[arg(long)]
     pub out: String,
+    /// Anomaly labels of the points, one per line (1 = anomaly, 0 = normal): prints the
+    /// AUROC and the average precision (AUPRC) of the energy as an anomaly score.
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+}
+
+/// Read a labels file: one `0` or `1` per non-empty line.
+fn read_labels(path: &std::path::Path) -> Result<Vec<bool>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("--labels: cannot read {}", path.display()))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| match l.trim() {
+            "1" => Ok(true),
+            "0" => Ok(false),
+            other => Err(anyhow!(
+                "--labels: {} line {}: `{other}` is not 0 or 1",
+                path.display(),
+                i + 1
+            )),
+        })
+        .collect()
 }
 
 /// Run `emberflow sample`.
@@ -76,7 +100,15 @@ pub fn run_sample(args: &SampleArgs) -> Result<()> {
 pub fn run_energy(args: &EnergyArgs) -> Result<()> {
     let model = ModelFile::read(&args.model)?;
     let points = read_points_csv(&args.data, model.dim)?;
+    let labels = args.labels.as_deref().map(read_labels).transpose()?;
     let energies = score_model(&model, &points)?;
+    let detected = match &labels {
+        Some(labels) => {
+            let u: Vec<f64> = energies.iter().map(|&e| f64::from(e)).collect();
+            Some(detection(&u, labels).map_err(|e| anyhow!("--labels: {e}"))?)
+        }
+        None => None,
+    };
     let scores: Vec<Score> = points
         .into_iter()
         .zip(energies)
@@ -97,5 +129,11 @@ pub fn run_energy(args: &EnergyArgs) -> Result<()> {
         model.log_jacobian,
         args.out
     );
+    if let Some(d) = detected {
+        eprintln!(
+            "anomaly score = energy: AUROC {:.4}, AUPRC {:.4} ({} anomalies, {} normal points)",
+            d.auroc, d.auprc, d.positives, d.negatives
+        );
+    }
     Ok(())
 }

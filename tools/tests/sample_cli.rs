@@ -318,3 +318,62 @@ fn firmware_energy_takes_data_or_points() {
         "{text}"
     );
 }
+
+/// `emberflow energy --labels`: points on the four modes (normal) and far from them
+/// (anomalies) are ranked perfectly by the committed model's energy; bad label files are
+/// one-line errors.
+#[test]
+fn energy_scores_anomalies_with_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
+    let mut points = String::from("x0,x1\n");
+    let mut labels = String::new();
+    for x in [-3.0, -1.0, 1.0, 3.0] {
+        points += &format!("{x},0\n");
+        labels += "0\n";
+    }
+    for (x, y) in [(9.0, 9.0), (-8.0, 7.0), (0.0, -10.0)] {
+        points += &format!("{x},{y}\n");
+        labels += "1\n";
+    }
+    std::fs::write(path("p.csv"), points).unwrap();
+    std::fs::write(path("l.txt"), labels).unwrap();
+    let args = |labels: &str| {
+        vec![
+            "energy".to_owned(),
+            "--model".into(),
+            committed("f32"),
+            "--data".into(),
+            path("p.csv"),
+            "--out".into(),
+            path("e.csv"),
+            "--labels".into(),
+            path(labels),
+        ]
+    };
+    let run = |a: Vec<String>| emberflow(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let o = run(args("l.txt"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("AUROC 1.0000, AUPRC 1.0000 (3 anomalies, 4 normal points)"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(path("short.txt"), "0\n1\n").unwrap();
+    let o = run(args("short.txt"));
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("7 scores but 2 labels"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(path("bad.txt"), "0\nyes\n").unwrap();
+    let o = run(args("bad.txt"));
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("line 2: `yes` is not 0 or 1"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
+}

@@ -20,6 +20,7 @@
 mod autocov;
 mod chains;
 mod convergence;
+pub mod detection;
 mod ess;
 mod grid;
 pub mod kmeans;
@@ -32,6 +33,7 @@ mod rhat;
 
 pub use chains::{Chains, ShapeError};
 pub use convergence::{Convergence, convergence};
+pub use detection::{Detection, DetectionError, detection};
 pub use ess::{ess_bulk, ess_tail};
 pub use grid::Grid2d;
 pub use kmeans::{KChoice, KMeans, choose_k, kmeans};
