@@ -22,6 +22,51 @@ pub enum ActivationKind {
     Tanh,
 }
 
+impl ActivationKind {
+    /// Every activation, in tag order.
+    pub const ALL: [ActivationKind; 5] = [
+        ActivationKind::Identity,
+        ActivationKind::Relu,
+        ActivationKind::LeakyRelu,
+        ActivationKind::Silu,
+        ActivationKind::Tanh,
+    ];
+
+    /// `v_i ← σ(v_i)` with this activation's [`Activation::apply`] (one dispatch per vector).
+    #[inline]
+    pub fn apply_all(self, v: &mut [f32]) {
+        fn each<A: Activation>(v: &mut [f32]) {
+            for x in v {
+                *x = A::apply(*x);
+            }
+        }
+        match self {
+            ActivationKind::Identity => {}
+            ActivationKind::Relu => each::<Relu>(v),
+            ActivationKind::LeakyRelu => each::<LeakyRelu>(v),
+            ActivationKind::Silu => each::<Silu>(v),
+            ActivationKind::Tanh => each::<Tanh>(v),
+        }
+    }
+
+    /// `g_i ← g_i · σ'(z_i)` (the backward pass through the activation at pre-activations `z`).
+    #[inline]
+    pub fn scale_by_derivative(self, z: &[f32], g: &mut [f32]) {
+        fn each<A: Activation>(z: &[f32], g: &mut [f32]) {
+            for (d, z) in g.iter_mut().zip(z) {
+                *d *= A::derivative(*z);
+            }
+        }
+        match self {
+            ActivationKind::Identity => each::<Identity>(z, g),
+            ActivationKind::Relu => each::<Relu>(z, g),
+            ActivationKind::LeakyRelu => each::<LeakyRelu>(z, g),
+            ActivationKind::Silu => each::<Silu>(z, g),
+            ActivationKind::Tanh => each::<Tanh>(z, g),
+        }
+    }
+}
+
 /// An element-wise nonlinearity with its derivative.
 pub trait Activation {
     /// The kind, as recorded in a model file.

@@ -20,10 +20,7 @@ impl<const D: usize> DiagGaussian<D> {
         if !sigma.iter().all(|s| s.is_finite() && *s > 0.0) {
             return Err(Error::InvalidScale);
         }
-        let mut log_norm = -0.5 * D as f32 * math::LN_2PI;
-        for s in &sigma {
-            log_norm -= math::ln(*s);
-        }
+        let log_norm = log_norm(&sigma);
         Ok(Self {
             sigma,
             inv_sigma: sigma.map(|s| 1.0 / s),
@@ -53,34 +50,67 @@ impl<const D: usize> DiagGaussian<D> {
     /// `ln ρ(z)`.
     #[inline]
     pub fn log_density(&self, z: &[f32; D]) -> f32 {
-        let mut q = 0.0f32;
-        for (zi, is) in z.iter().zip(&self.inv_sigma) {
-            let u = zi * is;
-            q += u * u;
-        }
-        self.log_norm - 0.5 * q
+        log_density(&self.inv_sigma, self.log_norm, z)
     }
 
-    /// `ln ρ(z)` and `∇ ln ρ(z) = −z/σ²` (written into `grad`).
+    /// `ln ρ(z)`, with `∇ ln ρ(z)` written into `grad`.
     #[inline]
     pub fn log_density_and_grad(&self, z: &[f32; D], grad: &mut [f32; D]) -> f32 {
-        let mut q = 0.0f32;
-        for ((g, zi), is) in grad.iter_mut().zip(z).zip(&self.inv_sigma) {
-            let u = zi * is;
-            q += u * u;
-            *g = -u * is;
-        }
-        self.log_norm - 0.5 * q
+        log_density_and_grad(&self.inv_sigma, self.log_norm, z, grad)
     }
 
-    /// Draw `z ~ ρ`.
+    /// Draw `z ~ ρ` (`D` standard normals, then scaled).
     #[inline]
     pub fn sample<R: RngCore + ?Sized>(&self, rng: &mut R, z: &mut [f32; D]) {
-        fill_standard_normal(rng, z);
-        for (zi, s) in z.iter_mut().zip(&self.sigma) {
-            *zi *= s;
-        }
+        sample(&self.sigma, rng, z)
     }
+}
+
+/// `ln ρ(z) = log_norm − ½ Σ (z_i / σ_i)²`, with `inv_sigma = 1/σ` (the one implementation, for
+/// [`DiagGaussian`] and the run-time shaped run-time shapes).
+#[inline]
+pub(crate) fn log_density(inv_sigma: &[f32], log_norm: f32, z: &[f32]) -> f32 {
+    let mut q = 0.0f32;
+    for (zi, is) in z.iter().zip(inv_sigma) {
+        let u = zi * is;
+        q += u * u;
+    }
+    log_norm - 0.5 * q
+}
+
+/// [`log_density`] with its gradient `−z_i / σ_i²` written into `grad`.
+#[inline]
+pub(crate) fn log_density_and_grad(
+    inv_sigma: &[f32],
+    log_norm: f32,
+    z: &[f32],
+    grad: &mut [f32],
+) -> f32 {
+    let mut q = 0.0f32;
+    for ((g, zi), is) in grad.iter_mut().zip(z).zip(inv_sigma) {
+        let u = zi * is;
+        q += u * u;
+        *g = -u * is;
+    }
+    log_norm - 0.5 * q
+}
+
+/// `z ~ N(0, diag σ²)`: `z.len()` standard normals, each times its σ.
+#[inline]
+pub(crate) fn sample<R: RngCore + ?Sized>(sigma: &[f32], rng: &mut R, z: &mut [f32]) {
+    fill_standard_normal(rng, z);
+    for (zi, s) in z.iter_mut().zip(sigma) {
+        *zi *= s;
+    }
+}
+
+/// `−½ d ln 2π − Σ ln σ_i`, the log normaliser of N(0, diag σ²).
+pub(crate) fn log_norm(sigma: &[f32]) -> f32 {
+    let mut log_norm = -0.5 * sigma.len() as f32 * math::LN_2PI;
+    for s in sigma {
+        log_norm -= math::ln(*s);
+    }
+    log_norm
 }
 
 #[cfg(test)]

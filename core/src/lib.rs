@@ -62,6 +62,7 @@ pub mod mcmc;
 pub mod model;
 pub mod network;
 pub mod random;
+pub mod runtime;
 pub mod shapes;
 pub mod targets;
 #[cfg(any(test, feature = "testing"))]
@@ -74,8 +75,8 @@ pub use error::Error;
 pub use flow::{AffineCoupling, CouplingBlock, Flow, RealNvp};
 pub use gaussian::DiagGaussian;
 pub use mcmc::{
-    Adaptation, ChainState, FlowMc, FlowMcConfig, GlobalMove, Schedule, StepStats, imh_step,
-    isir_step, mala_step,
+    Adaptation, ChainState, ChainView, Fixed, FlowMc, FlowMcConfig, GlobalMove, Potential,
+    Proposal, Sampler, Schedule, StepStats, imh_step, isir_step, mala_step,
 };
 pub use model::{Encoding, ModelKind, ModelView};
 pub use network::{Act, Chain, Network, Parameters, Tape};

@@ -111,9 +111,7 @@ impl<const D: usize, const A: usize, const B: usize, N: Network<A, B>> AffineCou
         let xa: [f32; A] = core::array::from_fn(|i| x[self.cond[i] as usize]);
         self.scale_net.forward(&xa, s);
         self.shift_net.forward(&xa, t);
-        for si in s.iter_mut() {
-            *si = self.scale_factor * math::tanh(*si);
-        }
+        bound_scales(self.scale_factor, s);
     }
 
     /// `x ← coupling(x)`; returns `ln|det J|`.
@@ -121,13 +119,7 @@ impl<const D: usize, const A: usize, const B: usize, N: Network<A, B>> AffineCou
     pub fn forward_in_place(&self, x: &mut [f32; D]) -> f32 {
         let (mut s, mut t) = ([0.0f32; B], [0.0f32; B]);
         self.conditioner(x, &mut s, &mut t);
-        let mut log_det = 0.0;
-        for j in 0..B {
-            let k = self.trans[j] as usize;
-            x[k] = (x[k] + t[j]) * math::exp(s[j]);
-            log_det += s[j];
-        }
-        log_det
+        shift_then_scale(x, self.trans.iter().map(|&k| usize::from(k)), &s, &t)
     }
 
     /// `y ← coupling⁻¹(y)`; returns `ln|det J⁻¹|`.
@@ -135,13 +127,7 @@ impl<const D: usize, const A: usize, const B: usize, N: Network<A, B>> AffineCou
     pub fn inverse_in_place(&self, y: &mut [f32; D]) -> f32 {
         let (mut s, mut t) = ([0.0f32; B], [0.0f32; B]);
         self.conditioner(y, &mut s, &mut t);
-        let mut log_det = 0.0;
-        for j in 0..B {
-            let k = self.trans[j] as usize;
-            y[k] = y[k] * math::exp(-s[j]) - t[j];
-            log_det -= s[j];
-        }
-        log_det
+        unscale_then_unshift(y, self.trans.iter().map(|&k| usize::from(k)), &s, &t)
     }
 
     /// Multiply–accumulates of one pass.
@@ -162,4 +148,50 @@ impl<const D: usize, const A: usize, const B: usize, N: Parameters> AffineCoupli
         self.scale_net.visit_mut(f);
         self.shift_net.visit_mut(f);
     }
+}
+
+/// `s ← c · tanh(s)`: the bounded log-scales of a coupling (the one implementation, for
+/// [`AffineCoupling`] and the run-time shaped run-time shapes).
+#[inline]
+pub(crate) fn bound_scales(c: f32, s: &mut [f32]) {
+    for si in s.iter_mut() {
+        *si = c * math::tanh(*si);
+    }
+}
+
+/// The forward move of the transformed coordinates `trans`: `x_k ← (x_k + t_j) · exp(s_j)`;
+/// returns `ln|det J| = Σ s_j` (summed in order).
+#[inline]
+pub(crate) fn shift_then_scale(
+    x: &mut [f32],
+    trans: impl Iterator<Item = usize>,
+    s: &[f32],
+    t: &[f32],
+) -> f32 {
+    let mut log_det = 0.0;
+    for ((k, sj), tj) in trans.zip(s).zip(t) {
+        if let Some(xk) = x.get_mut(k) {
+            *xk = (*xk + tj) * math::exp(*sj);
+        }
+        log_det += sj;
+    }
+    log_det
+}
+
+/// The inverse move: `y_k ← y_k · exp(−s_j) − t_j`; returns `ln|det J⁻¹| = −Σ s_j`.
+#[inline]
+pub(crate) fn unscale_then_unshift(
+    y: &mut [f32],
+    trans: impl Iterator<Item = usize>,
+    s: &[f32],
+    t: &[f32],
+) -> f32 {
+    let mut log_det = 0.0;
+    for ((k, sj), tj) in trans.zip(s).zip(t) {
+        if let Some(yk) = y.get_mut(k) {
+            *yk = *yk * math::exp(-sj) - tj;
+        }
+        log_det -= sj;
+    }
+    log_det
 }

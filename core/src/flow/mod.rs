@@ -4,7 +4,7 @@
 //! density `ln λ(x) = ln ρ(T⁻¹x) + ln|det J_{T⁻¹}(x)|`. The FlowMC global moves use it as an
 //! independent proposal.
 
-mod coupling;
+pub(crate) mod coupling;
 mod realnvp;
 
 pub use coupling::AffineCoupling;

@@ -1,6 +1,6 @@
 //! `Adaptation`: per-chain MALA step-size control toward a target acceptance.
 
-use super::ChainState;
+use super::{ChainState, ChainView};
 use crate::error::Error;
 
 /// The ×/÷ rule: after each MALA step the chain's smoothed acceptance probability `ā` is
@@ -69,14 +69,21 @@ impl Adaptation {
     /// Update `chain`'s step size after a MALA step whose acceptance probability was `alpha`.
     #[inline]
     pub fn update<const D: usize>(&self, chain: &mut ChainState<D>, alpha: f32) {
-        chain.acceptance += self.smoothing * (alpha - chain.acceptance);
-        if chain.acceptance > self.target + self.tolerance {
-            chain.step_size *= self.factor;
-        } else if chain.acceptance < self.target - self.tolerance {
-            chain.step_size /= self.factor;
+        self.update_view(&mut chain.view(), alpha)
+    }
+
+    /// [`Adaptation::update`] for a chain over borrowed storage.
+    #[inline]
+    pub fn update_view(&self, chain: &mut ChainView<'_>, alpha: f32) {
+        let (acceptance, step_size) = (&mut *chain.acceptance, &mut *chain.step_size);
+        *acceptance += self.smoothing * (alpha - *acceptance);
+        if *acceptance > self.target + self.tolerance {
+            *step_size *= self.factor;
+        } else if *acceptance < self.target - self.tolerance {
+            *step_size /= self.factor;
         }
-        if chain.step_size > self.max_step {
-            chain.step_size = self.max_step;
+        if *step_size > self.max_step {
+            *step_size = self.max_step;
         }
     }
 }

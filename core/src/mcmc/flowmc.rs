@@ -34,6 +34,22 @@ pub struct Schedule {
 }
 
 impl Schedule {
+    /// The steps of one sweep in order: `step(true)` for each global move, `step(false)` for
+    /// each MALA step (`(1 global + K MALA) × R`, the global move left out for
+    /// [`GlobalMove::None`]). The one schedule loop, shared by [`FlowMc`] and
+    /// [`super::Sampler`].
+    #[inline]
+    pub fn for_each_step(&self, mut step: impl FnMut(bool)) {
+        for _ in 0..self.rounds {
+            if self.global != GlobalMove::None {
+                step(true);
+            }
+            for _ in 0..self.mala_steps {
+                step(false);
+            }
+        }
+    }
+
     /// Steps (global and local) in one sweep.
     pub fn steps_per_sweep(&self) -> u32 {
         let global = u32::from(self.global != GlobalMove::None);
@@ -156,17 +172,14 @@ where
         stats: &mut StepStats,
         mut observe: impl FnMut(&ChainState<D>),
     ) {
-        let s = self.config.schedule;
-        for _ in 0..s.rounds {
-            if s.global != GlobalMove::None {
+        self.config.schedule.for_each_step(|global| {
+            if global {
                 self.global_step(chain, rng, stats);
-                observe(chain);
-            }
-            for _ in 0..s.mala_steps {
+            } else {
                 self.mala_step(chain, rng, stats);
-                observe(chain);
             }
-        }
+            observe(chain);
+        })
     }
 
     /// One sweep of the schedule.

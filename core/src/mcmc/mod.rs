@@ -14,17 +14,21 @@ mod imh;
 mod isir;
 mod mala;
 pub mod run;
+mod sampler;
 mod stats;
+mod target;
 mod ula;
 
 pub use adapt::Adaptation;
-pub use chain::ChainState;
+pub use chain::{ChainState, ChainView};
 pub use flowmc::{FlowMc, FlowMcConfig, GlobalMove, Schedule};
-pub use imh::imh_step;
-pub use isir::isir_step;
-pub use mala::mala_step;
+pub use imh::{imh, imh_scratch_len, imh_step};
+pub use isir::{isir, isir_scratch_len, isir_step};
+pub use mala::{mala, mala_scratch_len, mala_step};
 pub use run::{Adapt, Observer, Overrides, Protocol, Run, Step, parse_adapt, parse_global};
+pub use sampler::Sampler;
 pub use stats::StepStats;
+pub use target::{Fixed, Potential, Proposal};
 pub use ula::ula;
 
 #[inline]

@@ -100,7 +100,7 @@ mod tensor;
 #[cfg(test)]
 mod tests;
 pub mod view;
-mod wire;
+pub(crate) mod wire;
 
 pub use crate::shapes::{
     Energy2dView, Energy16View, Energy32View, Energy64View, Flow2dView, Flow16View, Flow32View,

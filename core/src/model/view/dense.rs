@@ -71,7 +71,7 @@ fn le_f32(c: &[u8]) -> f32 {
 /// Check that tensor `t` can be a `DenseView<inputs, outputs>`: its shape and byte lengths.
 /// Not generic and not inlined, so the many layer types of a model share one copy.
 #[inline(never)]
-fn check_dense(t: &TensorView<'_>, inputs: usize, outputs: usize) -> Result<(), Error> {
+pub(crate) fn check_dense(t: &TensorView<'_>, inputs: usize, outputs: usize) -> Result<(), Error> {
     let tensor = t.slot.index as u16;
     let expected = [outputs as u16, inputs as u16];
     if outputs > usize::from(u16::MAX) || inputs > usize::from(u16::MAX) || t.slot.shape != expected
@@ -211,7 +211,12 @@ fn parts(encoding: Encoding, data: &[u8], rows: usize, cols: usize) -> (&[u8], &
 /// The forward pass `y = W x + b` of a layer with `x.len()` inputs and `y.len()` outputs
 /// stored in `data`. Not generic in the sizes, so one copy serves every layer.
 #[inline(never)]
-fn dense_forward<E: Encodings>(encoding: Encoding, data: &[u8], x: &[f32], y: &mut [f32]) {
+pub(crate) fn dense_forward<E: Encodings>(
+    encoding: Encoding,
+    data: &[u8],
+    x: &[f32],
+    y: &mut [f32],
+) {
     let (w, scales, bias) = parts(encoding, data, y.len(), x.len());
     // (an encoding outside `E` never gets here: `DenseView::new` rejects it)
     match encoding {
@@ -244,7 +249,12 @@ fn dense_forward<E: Encodings>(encoding: Encoding, data: &[u8], x: &[f32], y: &m
 /// `dy[o]`, or `dy[o]·s[o]` when quantised). One copy serves every layer, as
 /// [`dense_forward`].
 #[inline(never)]
-fn dense_backward<E: Encodings>(encoding: Encoding, data: &[u8], dy: &[f32], dx: &mut [f32]) {
+pub(crate) fn dense_backward<E: Encodings>(
+    encoding: Encoding,
+    data: &[u8],
+    dy: &[f32],
+    dx: &mut [f32],
+) {
     let (w, scales, _) = parts(encoding, data, dy.len(), dx.len());
     let scales = scales.as_chunks::<4>().0;
     match encoding {

@@ -1,0 +1,107 @@
+//! [`Layer`]: one dense layer `y = W x + b` whose sizes are run-time values, over a model
+//! file's tensor (f32, int16 or int8) or over f32 parameters in the file's layout. It runs the
+//! kernels of [`crate::model::DenseView`] (the same functions), so a run-time shaped network
+//! and the typed network of the same shape give the same bits.
+
+use crate::error::Error;
+use crate::model::view::dense::{
+    AnyEncoding, Encodings, check_dense, dense_backward, dense_forward,
+};
+use crate::model::wire::DataLayout;
+use crate::model::{Encoding, TensorView};
+use core::marker::PhantomData;
+
+/// A dense layer with `inputs()` inputs and `outputs()` outputs, weights borrowed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Layer<'a, E: Encodings = AnyEncoding> {
+    encoding: Encoding,
+    data: &'a [u8],
+    inputs: u16,
+    outputs: u16,
+    accepted: PhantomData<E>,
+}
+
+impl<'a, E: Encodings> Layer<'a, E> {
+    /// A layer with no rows; stands in for unused slots.
+    pub const EMPTY: Self = Self {
+        encoding: Encoding::F32,
+        data: &[],
+        inputs: 0,
+        outputs: 0,
+        accepted: PhantomData,
+    };
+
+    /// The layer of tensor `t` (shape `[outputs, inputs]` from the file, lengths checked; its
+    /// encoding one of `E`).
+    pub fn from_tensor(t: &TensorView<'a>) -> Result<Self, Error> {
+        let [outputs, inputs] = t.slot.shape;
+        check_dense(t, usize::from(inputs), usize::from(outputs))?;
+        if !E::accepts(t.encoding) || inputs == 0 || outputs == 0 {
+            return Err(Error::UnknownEncoding {
+                tensor: t.slot.index as u16,
+                found: t.encoding.tag(),
+            });
+        }
+        Ok(Self {
+            encoding: t.encoding,
+            data: t.data,
+            inputs,
+            outputs,
+            accepted: PhantomData,
+        })
+    }
+
+    /// The f32 layer whose parameters are `params`: the `outputs × inputs` weights row by row,
+    /// then the `outputs` biases (the layout of an f32 tensor in a model file).
+    /// [`Error::InvalidShape`] for a zero size or a length that does not match.
+    pub fn from_f32(params: &'a [f32], inputs: usize, outputs: usize) -> Result<Self, Error> {
+        let (Ok(i), Ok(o)) = (u16::try_from(inputs), u16::try_from(outputs)) else {
+            return Err(Error::InvalidShape);
+        };
+        let layout = DataLayout::new(o, i, Encoding::F32).ok_or(Error::InvalidShape)?;
+        let data: &[u8] = bytemuck::cast_slice(params);
+        if i == 0 || o == 0 || data.len() != layout.len || !E::F32 {
+            return Err(Error::InvalidShape);
+        }
+        Ok(Self {
+            encoding: Encoding::F32,
+            data,
+            inputs: i,
+            outputs: o,
+            accepted: PhantomData,
+        })
+    }
+
+    /// Input width.
+    #[inline]
+    pub fn inputs(&self) -> usize {
+        usize::from(self.inputs)
+    }
+
+    /// Output width.
+    #[inline]
+    pub fn outputs(&self) -> usize {
+        usize::from(self.outputs)
+    }
+
+    /// The weight encoding.
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// `y[..outputs] = W x[..inputs] + b` (nothing if a slice is too short).
+    #[inline]
+    pub fn forward(&self, x: &[f32], y: &mut [f32]) {
+        if let (Some(x), Some(y)) = (x.get(..self.inputs()), y.get_mut(..self.outputs())) {
+            dense_forward::<E>(self.encoding, self.data, x, y)
+        }
+    }
+
+    /// `dx[..inputs] = Wᵀ dy[..outputs]` (nothing if a slice is too short).
+    #[inline]
+    pub fn backward(&self, dy: &[f32], dx: &mut [f32]) {
+        if let (Some(dy), Some(dx)) = (dy.get(..self.outputs()), dx.get_mut(..self.inputs())) {
+            dense_backward::<E>(self.encoding, self.data, dy, dx)
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! Run-time shaped networks and the slice kernels against the typed path: the same bits for
+//! the paper's shapes (owned parameters and model-file tensors, f32 and int8), input gradients
+//! against finite differences for random shapes, and the run-time `Sampler` against `FlowMc`.
+
+use emberflow_core::model::AnyEncoding;
+use emberflow_core::model::{
+    Encoding, Export, F32s, ModelView, Normalization, SamplerSpec, Training, encode_energy,
+};
+use emberflow_core::runtime::{Layer, Mlp};
+use emberflow_core::shapes::{Energy2d, Flow2d, PaperEnergyNet};
+use emberflow_core::testing::{randomize, randomize_flow};
+use emberflow_core::{
+    ActivationKind, ChainView, DiagGaussian, Fixed, FlowMc, FlowMcConfig, MlpEnergy, Network,
+    Parameters, Sampler, StepStats, Tilted, Xoshiro128PlusPlus,
+};
+use proptest::prelude::*;
+
+type L<'a> = Layer<'a, AnyEncoding>;
+type M<'a> = Mlp<'a, AnyEncoding, 7>;
+
+fn paper_net(seed: u64) -> PaperEnergyNet<5> {
+    let mut net = PaperEnergyNet::<5>::zeroed();
+    randomize(&mut net, &mut Xoshiro128PlusPlus::seed_from_u64(seed), 1.0);
+    net
+}
+
+/// The parameters of each dense layer in the file's layout (weights row by row, then biases).
+fn layer_params(net: &impl Parameters) -> Vec<Vec<f32>> {
+    let mut tensors = Vec::new();
+    net.visit(&mut |t| tensors.push(t.to_vec()));
+    tensors
+        .chunks(2)
+        .map(|wb| [wb[0].clone(), wb[1].clone()].concat())
+        .collect()
+}
+
+fn inputs(seed: u64, n: usize) -> Vec<f32> {
+    let mut rng = Xoshiro128PlusPlus::seed_from_u64(seed);
+    (0..n)
+        .map(|_| 4.0 * (emberflow_core::random::uniform_open01(&mut rng) - 0.5))
+        .collect()
+}
+
+fn run_mlp(mlp: &Mlp<'_>, x: &[f32]) -> (f32, Vec<f32>) {
+    let mut scratch = vec![0.0; mlp.taped_scratch_len()];
+    let mut y = [0.0f32];
+    let mut y_plain = [0.0f32];
+    let mut plain_scratch = vec![0.0; mlp.scratch_len()];
+    mlp.forward(x, &mut y_plain, &mut plain_scratch);
+    mlp.forward_taped(x, &mut y, &mut scratch);
+    assert_eq!(y[0].to_bits(), y_plain[0].to_bits());
+    let mut dx = vec![0.0; x.len()];
+    mlp.backward(&[1.0], &mut dx, &mut scratch);
+    (y[0], dx)
+}
+
+#[test]
+fn runtime_mlp_over_owned_parameters_matches_the_typed_network_bitwise() {
+    for seed in 0..8 {
+        let net = paper_net(seed);
+        let params = layer_params(&net);
+        let widths = [5usize, 32, 64, 64, 64, 1];
+        let layers: Vec<Layer<'_>> = params
+            .iter()
+            .enumerate()
+            .map(|(l, p)| L::from_f32(p, widths[l], widths[l + 1]).unwrap())
+            .collect();
+        let mlp = M::new(&layers, ActivationKind::LeakyRelu).unwrap();
+        assert_eq!(mlp.macs(), <PaperEnergyNet<5> as Network<5, 1>>::macs());
+        for k in 0..16 {
+            let x: [f32; 5] = inputs(100 * seed + k, 5).try_into().unwrap();
+            let mut y = [0.0];
+            let mut tape = <<PaperEnergyNet<5> as Network<5, 1>>::Tape as emberflow_core::network::Tape>::zeroed();
+            net.forward_taped(&x, &mut y, &mut tape);
+            let mut dx = [0.0; 5];
+            net.backward(&tape, &[1.0], &mut dx);
+            let (ry, rdx) = run_mlp(&mlp, &x);
+            assert_eq!(ry.to_bits(), y[0].to_bits());
+            assert_eq!(
+                rdx.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                dx.map(f32::to_bits)
+            );
+        }
+    }
+}
+
+#[test]
+fn runtime_mlp_over_file_tensors_matches_the_typed_view_bitwise() {
+    let energy = Tilted::new(
+        MlpEnergy::new(paper_net(3)),
+        DiagGaussian::<5>::isotropic(1.5).unwrap(),
+    );
+    let shift = [0.0f32; 5];
+    let scale = [1.0f32; 5];
+    for encoding in Encoding::ALL {
+        let export = Export {
+            encoding,
+            f32_output_layers: false,
+            normalization: Normalization {
+                shift: F32s::Native(&shift),
+                scale: F32s::Native(&scale),
+            },
+            sampler: SamplerSpec::new(&FlowMcConfig::default(), 0.02, 16),
+            training: Training {
+                dataset: "runtime",
+                iterations: 0,
+                seed: 0,
+                metrics: Default::default(),
+            },
+            model_errors: None,
+        };
+        // 4-byte aligned storage: the fast kernels
+        let mut buf = vec![0u32; 20_000];
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut buf);
+        let n = encode_energy(&energy, &export, bytes).unwrap();
+        let view = ModelView::parse(&bytes[..n]).unwrap();
+        let typed = view
+            .energy::<5, emberflow_core::shapes::PaperEnergyNetView<'_, 5>>()
+            .unwrap();
+        let layers: Vec<Layer<'_>> = view
+            .tensors()
+            .map(|t| L::from_tensor(&t.unwrap()).unwrap())
+            .collect();
+        let mlp = M::new(&layers, ActivationKind::LeakyRelu).unwrap();
+        for k in 0..16 {
+            let x: [f32; 5] = inputs(k, 5).try_into().unwrap();
+            let mut y = [0.0];
+            let mut tape = emberflow_core::network::Tape::zeroed();
+            typed.energy.net.forward_taped(&x, &mut y, &mut tape);
+            let mut dx = [0.0; 5];
+            typed.energy.net.backward(&tape, &[1.0], &mut dx);
+            let (ry, rdx) = run_mlp(&mlp, &x);
+            assert_eq!(ry.to_bits(), y[0].to_bits(), "{encoding}");
+            assert_eq!(
+                rdx.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                dx.map(f32::to_bits),
+                "{encoding}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_layer_shapes_are_errors() {
+    let p = [0.0f32; 7];
+    assert!(L::from_f32(&p, 2, 2).is_err()); // 6 needed
+    assert!(L::from_f32(&p, 0, 7).is_err());
+    let a = L::from_f32(&p[..6], 2, 2).unwrap();
+    let b = L::from_f32(&p[..4], 3, 1).unwrap();
+    assert!(M::new(&[a, b], ActivationKind::Relu).is_err()); // 2 outputs feed 3 inputs
+    assert!(M::new(&[], ActivationKind::Relu).is_err());
+    assert!(Mlp::<'_, AnyEncoding, 1>::new(&[a, a], ActivationKind::Relu).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Random depths (1–7 dense layers), widths 1–40 (tails of every block size) and
+    /// activations: the input gradient of the run-time MLP against central differences.
+    #[test]
+    fn runtime_gradient_matches_finite_differences(
+        widths in prop::collection::vec(1usize..40, 1..7),
+        d in 1usize..30,
+        act in 0usize..5,
+        seed in 0u64..1000,
+    ) {
+        let activation = ActivationKind::ALL[act];
+        let mut sizes = vec![d];
+        sizes.extend(&widths);
+        sizes.push(1);
+        let mut rng = Xoshiro128PlusPlus::seed_from_u64(seed);
+        let params: Vec<Vec<f32>> = sizes
+            .windows(2)
+            .map(|io| {
+                let gain = 1.0 / (io[0] as f32).sqrt();
+                (0..io[1] * (io[0] + 1))
+                    .map(|_| gain * (emberflow_core::random::uniform_open01(&mut rng) * 2.0 - 1.0))
+                    .collect()
+            })
+            .collect();
+        let layers: Vec<Layer<'_>> = params
+            .iter()
+            .zip(sizes.windows(2))
+            .map(|(p, io)| L::from_f32(p, io[0], io[1]).unwrap())
+            .collect();
+        let mlp = M::new(&layers, activation).unwrap();
+        let x = inputs(seed, d);
+        let (y, dx) = run_mlp(&mlp, &x);
+        prop_assert!(y.is_finite());
+        let f = |x: &[f32]| {
+            let mut out = [0.0f32];
+            let mut s = vec![0.0; mlp.scratch_len()];
+            mlp.forward(x, &mut out, &mut s);
+            f64::from(out[0])
+        };
+        for i in 0..d {
+            let h = 1e-2f32;
+            let (mut xp, mut xm) = (x.clone(), x.clone());
+            xp[i] += h;
+            xm[i] -= h;
+            let fd = (f(&xp) - f(&xm)) / (2.0 * f64::from(h));
+            // ReLU kinks inside ±h make single differences unreliable; a loose bound
+            prop_assert!((fd - f64::from(dx[i])).abs() < 2e-2 + 5e-2 * fd.abs(),
+                "{activation:?} i={i}: fd {fd} vs {}", dx[i]);
+        }
+    }
+}
+
+#[test]
+fn runtime_sampler_runs_the_same_chain_as_flowmc() {
+    let mut rng = Xoshiro128PlusPlus::seed_from_u64(11);
+    let mut net = PaperEnergyNet::<2>::zeroed();
+    randomize(&mut net, &mut rng, 1.0);
+    let energy: Energy2d = Tilted::new(MlpEnergy::new(net), DiagGaussian::isotropic(2.0).unwrap());
+    let mut flow = Flow2d::identity(DiagGaussian::isotropic(2.0).unwrap());
+    randomize_flow(&mut flow, &mut rng, 0.5);
+    for config in [
+        FlowMcConfig::default(),
+        FlowMcConfig {
+            schedule: emberflow_core::Schedule {
+                global: emberflow_core::GlobalMove::Imh,
+                mala_steps: 5,
+                rounds: 3,
+            },
+            ..FlowMcConfig::default()
+        },
+    ] {
+        let typed = FlowMc::new(&energy, &flow, config).unwrap();
+        let (u, f) = (Fixed::<_, 2>(&energy), Fixed::<_, 2>(&flow));
+        let sampler = Sampler::new(&u, &f, config).unwrap();
+        let mut chain = typed.chain([0.5, -0.5], 0.05);
+        let mut buf = vec![0.0; sampler.chain_len()];
+        let mut view = ChainView::from_buffer(2, &mut buf).unwrap();
+        let mut scratch = vec![0.0; sampler.scratch_len()];
+        sampler.start(&mut view, &[0.5, -0.5], 0.05, &mut scratch);
+        let (mut r1, mut r2) = (
+            Xoshiro128PlusPlus::seed_from_u64(5),
+            Xoshiro128PlusPlus::seed_from_u64(5),
+        );
+        let (mut s1, mut s2) = (StepStats::default(), StepStats::default());
+        for _ in 0..30 {
+            typed.sweep(&mut chain, &mut r1, &mut s1);
+            sampler.sweep(&mut view, &mut r2, &mut s2, &mut scratch);
+            assert_eq!(
+                view.x.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                chain.x.map(f32::to_bits)
+            );
+            assert_eq!(view.energy.to_bits(), chain.energy.to_bits());
+            assert_eq!(view.step_size.to_bits(), chain.step_size.to_bits());
+        }
+        assert_eq!(s1, s2);
+        assert!(s1.local_accepted > 0 && s1.global_proposed > 0);
+    }
+}
