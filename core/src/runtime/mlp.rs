@@ -20,6 +20,15 @@ pub struct Mlp<'a, E: Encodings = AnyEncoding, const L: usize = 7> {
 }
 
 impl<'a, E: Encodings, const L: usize> Mlp<'a, E, L> {
+    /// A network with no layers (every output untouched); stands in for unused slots.
+    pub const EMPTY: Self = Self {
+        layers: [Layer::EMPTY; L],
+        depth: 0,
+        activation: ActivationKind::Identity,
+        widest_hidden: 0,
+        hidden_total: 0,
+    };
+
     /// The network of `layers` (at least one, at most `L`, each one's inputs the previous one's
     /// outputs) with `activation` after every layer but the last.
     pub fn new(layers: &[Layer<'a, E>], activation: ActivationKind) -> Result<Self, Error> {
@@ -64,7 +73,7 @@ impl<'a, E: Encodings, const L: usize> Mlp<'a, E, L> {
 
     /// Input width.
     pub fn inputs(&self) -> usize {
-        self.layers[0].inputs()
+        self.layers().first().map_or(0, Layer::inputs)
     }
 
     /// Output width.
