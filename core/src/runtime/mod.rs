@@ -12,8 +12,13 @@ mod energy;
 mod flow;
 mod layer;
 mod mlp;
+mod model;
 
 pub use energy::TiltedMlp;
 pub use flow::{Coupling, RealNvpFlow};
 pub use layer::Layer;
 pub use mlp::Mlp;
+pub use model::{
+    FileModel, MAX_CONDITIONER_HIDDEN, MAX_DIM, MAX_ENERGY_HIDDEN, MAX_FLOW_BLOCKS, MAX_WIDTH,
+    check_limits,
+};
