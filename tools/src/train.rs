@@ -14,8 +14,8 @@ use emberflow_train::export::{ExportMeta, to_bytes};
 use emberflow_train::fs::write_bytes_atomically as write_atomic;
 use emberflow_train::monitor::{Finished, Monitor};
 use emberflow_train::report::{LogRecord, TrainReport};
-use emberflow_train::train::{Progress, core_models};
-use emberflow_train::{Method, TrainConfig, train};
+use emberflow_train::train::{Progress, Verdict, core_models, train_scored};
+use emberflow_train::{Method, TrainConfig};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -41,6 +41,14 @@ pub struct Args {
     /// least 500 rows, 0 (off) otherwise and for the built-in synthetic sets; 0 disables.
     #[arg(long)]
     validation: Option<f64>,
+    /// Stop after this many evaluations without a better validation NLL (default 10 with a
+    /// validation set; 0: never). --iters and --time-budget remain caps.
+    #[arg(long)]
+    patience: Option<u64>,
+    /// Which parameters to export: best (the evaluation with the lowest validation NLL; the
+    /// default with a validation set) or last.
+    #[arg(long)]
+    keep: Option<String>,
     /// Flow draws of the importance-sampled ln Z behind the held-out likelihood.
     #[arg(long, default_value_t = emberflow_train::monitor::DEFAULT_NLL_DRAWS)]
     nll_draws: usize,
@@ -207,6 +215,13 @@ pub fn run(args: &Args) -> Result<()> {
     if args.nll_draws < 2 {
         bail!("--nll-draws must be at least 2");
     }
+    if let Some(other) = args
+        .keep
+        .as_deref()
+        .filter(|k| !["best", "last"].contains(k))
+    {
+        bail!("--keep: `{other}` is neither best nor last");
+    }
     let loaded = load(args)?;
     let scaling = match &args.scale {
         Some(s) => Scaling::parse(s).map_err(|e| anyhow!("{e}"))?,
@@ -315,40 +330,59 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
     }
     let mut log: Vec<LogRecord> = Vec::new();
     let quiet = args.quiet;
-    let trained = train::<D, A, B, H, K>(&model_data, 1.0, config, |p: &Progress<'_, D, _>| {
-        let r = monitor.record(p, config);
-        if !quiet {
-            let mut line = format!(
-                "\r[{:>6}/{}] {:>6.1}s  acc {:.2}/{:.2}  gap {:+.3}  flow {:.3}",
-                r.iteration,
-                config.iters,
-                r.seconds,
-                r.local_acceptance,
-                r.global_acceptance,
-                p.losses.0,
-                p.losses.1
-            );
-            if let Some(m) = r.ebm_mse {
-                line += &format!("  EBM MSE {m:.1e}");
+    let validating = !split.validation.is_empty();
+    if !validating && (args.patience.is_some_and(|p| p > 0) || args.keep.as_deref() == Some("best"))
+    {
+        bail!("--patience and --keep best need a validation set (--validation FRACTION > 0)");
+    }
+    let config = &TrainConfig {
+        patience: if validating {
+            args.patience.unwrap_or(10)
+        } else {
+            0
+        },
+        keep_best: validating && args.keep.as_deref() != Some("last"),
+        ..config.clone()
+    };
+    let trained =
+        train_scored::<D, A, B, H, K>(&model_data, 1.0, config, |p: &Progress<'_, D, _>| {
+            let r = monitor.record(p, config);
+            if !quiet {
+                let mut line = format!(
+                    "\r[{:>6}/{}] {:>6.1}s  acc {:.2}/{:.2}  gap {:+.3}  flow {:.3}",
+                    r.iteration,
+                    config.iters,
+                    r.seconds,
+                    r.local_acceptance,
+                    r.global_acceptance,
+                    p.losses.0,
+                    p.losses.1
+                );
+                if let Some(m) = r.ebm_mse {
+                    line += &format!("  EBM MSE {m:.1e}");
+                }
+                if let Some(m) = r.neg_mse {
+                    line += &format!("  neg MSE {m:.1e}");
+                }
+                if let Some(m) = r.log_density_err {
+                    line += &format!("  ln p err {m:.3}");
+                }
+                if let Some(m) = r.rhat {
+                    line += &format!("  R^ {m:.3}");
+                }
+                if let (Some(t), Some(v)) = (r.train_nll, r.val_nll) {
+                    line += &format!("  NLL train/val {t:.3}/{v:.3}");
+                }
+                eprint!("{line}   ");
+                std::io::stderr().flush().ok();
             }
-            if let Some(m) = r.neg_mse {
-                line += &format!("  neg MSE {m:.1e}");
+            let score = r.val_nll.or(validating.then_some(f64::NAN));
+            log.push(r);
+            Verdict {
+                keep_going: true,
+                score,
             }
-            if let Some(m) = r.log_density_err {
-                line += &format!("  ln p err {m:.3}");
-            }
-            if let Some(m) = r.rhat {
-                line += &format!("  R^ {m:.3}");
-            }
-            if let (Some(t), Some(v)) = (r.train_nll, r.val_nll) {
-                line += &format!("  NLL train/val {t:.3}/{v:.3}");
-            }
-            eprint!("{line}   ");
-            std::io::stderr().flush().ok();
-        }
-        log.push(r);
-        true
-    })?;
+        })?;
     if !quiet {
         eprintln!();
     }
@@ -379,6 +413,38 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
         ebm_weights: final_ebm,
         neg_weights: fresh_weights,
     } = monitor.finish(&energy, &flow, config, trained.seconds);
+    // The model choice first: the file keeps the first MAX_METRICS entries.
+    let mut chosen: Vec<(String, f32)> = Vec::new();
+    if let Some(l) = monitor.likelihood(&energy, &flow, config.threads) {
+        chosen.push((
+            "selected_iteration".into(),
+            trained.exported_iteration as f32,
+        ));
+        chosen.push(("val_nll".into(), l.val_nll as f32));
+        chosen.push(("ln_z".into(), l.log_z.ln_z as f32));
+        chosen.push(("ln_z_se".into(), l.log_z.se as f32));
+        if !quiet {
+            eprintln!(
+                "exported the parameters of iteration {} ({}): validation NLL {:.4}, ln Z {:.4} +/- {:.4}{}",
+                trained.exported_iteration,
+                if config.keep_best {
+                    "best validation NLL"
+                } else {
+                    "last"
+                },
+                l.val_nll,
+                l.log_z.ln_z,
+                l.log_z.se,
+                if trained.early_stopped {
+                    "; stopped early (patience)"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+    chosen.extend(metrics);
+    let metrics = chosen;
     let true_weights = monitor.true_weights().map(<[f64]>::to_vec);
 
     let meta = ExportMeta {

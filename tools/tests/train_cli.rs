@@ -266,6 +266,21 @@ fn a_validation_split_logs_the_held_out_likelihood() {
         ],
         "--nll-draws",
     );
+    fails_with(
+        &[
+            "train",
+            "--dataset",
+            "four-modes",
+            "--keep",
+            "first",
+            "--out",
+            out,
+        ],
+        "--keep: `first`",
+    );
+    let mut no_split = TINY_TRAIN.to_vec();
+    no_split.extend(["--patience", "3", "--out", out]);
+    fails_with(&no_split, "need a validation set");
     let mut args = TINY_TRAIN.to_vec();
     args.extend([
         "--validation",
@@ -289,6 +304,20 @@ fn a_validation_split_logs_the_held_out_likelihood() {
             "{r:?}"
         );
     }
+    // The model choice is recorded in the file: the best logged validation NLL's iteration.
+    let best = report
+        .log
+        .iter()
+        .min_by(|a, b| a.val_nll.unwrap().total_cmp(&b.val_nll.unwrap()))
+        .unwrap();
+    let selected = report.metric("selected_iteration").unwrap();
+    assert_eq!(selected as u64, best.iteration);
+    assert!((report.metric("val_nll").unwrap() - best.val_nll.unwrap()).abs() < 1e-3);
+    let (ok, text, err) = emberflow(&["inspect", out]);
+    assert!(
+        ok && text.contains("selected_iteration") && text.contains("ln_z_se"),
+        "{err}"
+    );
     let png = dir.path().join("curves.png");
     let (ok, _, err) = emberflow(&[
         "plot",
