@@ -81,6 +81,10 @@ pub struct TrainConfig {
     pub threads: usize,
     /// Call the observer every this many iterations.
     pub eval_every: u64,
+    /// Stop after this many evaluations in a row without a better score (0: never).
+    pub patience: u64,
+    /// Export the parameters of the best-scoring evaluation instead of the last ones.
+    pub keep_best: bool,
     /// Write a checkpoint here every `checkpoint_every` iterations and when stopped.
     pub checkpoint: Option<PathBuf>,
     /// Checkpoint period in iterations (0: only when stopped).
@@ -121,6 +125,8 @@ impl Default for TrainConfig {
             seed: 0,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
             eval_every: 25,
+            patience: 0,
+            keep_best: false,
             checkpoint: None,
             checkpoint_every: 0,
             resume: None,

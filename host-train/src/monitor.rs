@@ -4,11 +4,12 @@
 //! metrics stored in the exported model ([`Monitor::finish`]).
 
 use crate::config::TrainConfig;
-use crate::data::{BuiltIn, GroundTruth, Standardizer};
+use crate::data::{BuiltIn, Dataset, GroundTruth, Standardizer, subsample};
 use crate::metrics::{
     DEFAULT_REL_THRESHOLD, Grid2d, log_density_error_from_values, mode_weights_from_grid_energies,
     mode_weights_from_samples, weights_mse,
 };
+use crate::metrics::{LogZ, log_z, mean_nll};
 use crate::report::LogRecord;
 use crate::sampler::{fresh_samples, max_rhat};
 use crate::train::Progress;
@@ -33,6 +34,31 @@ pub struct Monitor<const D: usize> {
     grid: Option<(Grid2d, Vec<f64>)>,
     true_weights: Option<Vec<f64>>,
     seed: u64,
+    held_out: Option<HeldOut>,
+}
+
+/// Flow draws of the `ln Z` estimate at every evaluation, by default.
+pub const DEFAULT_NLL_DRAWS: usize = 4096;
+
+/// The held-out likelihood's inputs: validation rows and a training subsample of the same
+/// size (model units), the log-Jacobian to data units and the importance draws.
+#[derive(Clone, Debug)]
+struct HeldOut {
+    val_rows: Dataset,
+    train_rows: Dataset,
+    log_jacobian: f64,
+    draws: usize,
+}
+
+/// `ln Z` and the mean NLL of the training subsample and of the validation rows (data units).
+#[derive(Clone, Copy, Debug)]
+pub struct Likelihood {
+    /// The `ln Z` estimate.
+    pub log_z: LogZ,
+    /// Mean NLL of the training subsample.
+    pub train_nll: f64,
+    /// Mean NLL of the validation rows.
+    pub val_nll: f64,
 }
 
 /// The end-of-run evaluation of the exported (averaged) model.
@@ -65,7 +91,48 @@ impl<const D: usize> Monitor<D> {
             grid,
             true_weights,
             seed,
+            held_out: None,
         }
+    }
+
+    /// Also measure the held-out likelihood at every evaluation: `validation` and `train` are
+    /// in model units; the training subsample has as many rows as `validation`, drawn by
+    /// `SeedStream::DATA.rng_at(seed, VALIDATION_MEMBER + 1)`; `ln Z` takes `draws` flow draws.
+    pub fn with_held_out(mut self, validation: Dataset, train: &Dataset, draws: usize) -> Self {
+        let mut rng = SeedStream::DATA.rng_at(self.seed, crate::data::VALIDATION_MEMBER + 1);
+        let rows = subsample(train.len(), validation.len(), &mut rng);
+        self.held_out = Some(HeldOut {
+            val_rows: validation,
+            train_rows: train.select(&rows),
+            log_jacobian: -self.standardizer.log_det_jacobian(),
+            draws,
+        });
+        self
+    }
+
+    /// The held-out likelihood of a model (`None` without a validation set). The `ln Z` draws
+    /// are the same generator members at every evaluation, so evaluations compare on common
+    /// random numbers.
+    pub fn likelihood<F: Flow<D> + Sync>(
+        &self,
+        energy: &PaperEnergy<D>,
+        flow: &F,
+        threads: usize,
+    ) -> Option<Likelihood> {
+        let h = self.held_out.as_ref()?;
+        let lz = log_z::<D, _, _>(energy, flow, h.draws, self.seed, threads);
+        let nll = |d: &Dataset| {
+            let u: Vec<f32> = d
+                .rows()
+                .map(|r| energy.energy(&r.try_into().expect("a point of D")))
+                .collect();
+            mean_nll(&u, lz.ln_z, h.log_jacobian)
+        };
+        Some(Likelihood {
+            log_z: lz,
+            train_nll: nll(&h.train_rows),
+            val_nll: nll(&h.val_rows),
+        })
     }
 
     /// The true mode weights (built-in sets).
@@ -125,6 +192,7 @@ impl<const D: usize> Monitor<D> {
             SeedStream::EVALUATION.seed_at(self.seed, p.iteration),
         );
         let finite = |v: f64| Some(v).filter(|x| x.is_finite());
+        let lik = self.likelihood(p.energy, p.flow, config.threads);
         LogRecord {
             iteration: p.iteration,
             seconds: p.seconds,
@@ -142,6 +210,11 @@ impl<const D: usize> Monitor<D> {
             global_acceptance: f64::from(p.stats.global_acceptance()),
             energy_gap: finite(f64::from(p.losses.0)),
             flow_loss: finite(f64::from(p.losses.1)),
+            train_nll: lik.and_then(|l| finite(l.train_nll)),
+            val_nll: lik.and_then(|l| finite(l.val_nll)),
+            ln_z: lik.and_then(|l| finite(l.log_z.ln_z)),
+            ln_z_se: lik.and_then(|l| finite(l.log_z.se)),
+            ln_z_ess: lik.and_then(|l| finite(l.log_z.ess)),
         }
     }
 

@@ -69,6 +69,22 @@ pub struct LogRecord {
     pub energy_gap: Option<f64>,
     /// The last flow loss.
     pub flow_loss: Option<f64>,
+    /// Mean negative log-likelihood of a training subsample (as many rows as the validation
+    /// set), data units: `mean U + ln Z + Σ ln scale`.
+    #[serde(default)]
+    pub train_nll: Option<f64>,
+    /// Mean negative log-likelihood of the validation rows, data units.
+    #[serde(default)]
+    pub val_nll: Option<f64>,
+    /// `ln Z` of the averaged EBM, by importance sampling with its flow.
+    #[serde(default)]
+    pub ln_z: Option<f64>,
+    /// Standard error of `ln_z` (delta method).
+    #[serde(default)]
+    pub ln_z_se: Option<f64>,
+    /// Effective sample size of the importance weights.
+    #[serde(default)]
+    pub ln_z_ess: Option<f64>,
 }
 
 fn json_list(v: &Option<Vec<f64>>) -> String {
@@ -121,7 +137,7 @@ impl TrainReport {
             .iter()
             .map(|r| {
                 format!(
-                    "    {{\"iteration\": {}, \"seconds\": {:.3}, \"ebm_weights\": {}, \"ebm_mse\": {}, \"negatives_weights\": {}, \"negatives_mse\": {}, \"bank_vs_ebm_mse\": {}, \"log_density_err\": {}, \"rhat\": {}, \"local_acceptance\": {:.4}, \"global_acceptance\": {:.4}, \"energy_gap\": {}, \"flow_loss\": {}}}",
+                    "    {{\"iteration\": {}, \"seconds\": {:.3}, \"ebm_weights\": {}, \"ebm_mse\": {}, \"negatives_weights\": {}, \"negatives_mse\": {}, \"bank_vs_ebm_mse\": {}, \"log_density_err\": {}, \"rhat\": {}, \"local_acceptance\": {:.4}, \"global_acceptance\": {:.4}, \"energy_gap\": {}, \"flow_loss\": {}, \"train_nll\": {}, \"val_nll\": {}, \"ln_z\": {}, \"ln_z_se\": {}, \"ln_z_ess\": {}}}",
                     r.iteration,
                     r.seconds,
                     json_list(&r.ebm_weights),
@@ -134,7 +150,12 @@ impl TrainReport {
                     r.local_acceptance,
                     r.global_acceptance,
                     json_num(r.energy_gap),
-                    json_num(r.flow_loss)
+                    json_num(r.flow_loss),
+                    json_num(r.train_nll),
+                    json_num(r.val_nll),
+                    json_num(r.ln_z),
+                    json_num(r.ln_z_se),
+                    json_num(r.ln_z_ess)
                 )
             })
             .collect::<Vec<_>>()
@@ -246,6 +267,11 @@ mod tests {
                 global_acceptance: f64::from(0.25f32),
                 energy_gap: Some(f64::from(-0.625_037_3f32)),
                 flow_loss: Some(2.5),
+                train_nll: Some(1.25),
+                val_nll: None,
+                ln_z: Some(-0.5),
+                ln_z_se: Some(0.01),
+                ln_z_ess: Some(900.0),
             }],
         }
     }
@@ -276,6 +302,19 @@ mod tests {
         let a: serde_json::Value = serde_json::from_str(&text).unwrap();
         let b: serde_json::Value = serde_json::from_str(&serde_text).unwrap();
         assert_eq!(as_f64s(a), as_f64s(b));
+    }
+
+    #[test]
+    fn a_report_without_the_likelihood_fields_still_reads() {
+        let text = report().to_json();
+        let old = text.replace(
+            ", \"train_nll\": 1.250000e0, \"val_nll\": null, \"ln_z\": -5.000000e-1, \"ln_z_se\": 1.000000e-2, \"ln_z_ess\": 9.000000e2",
+            "",
+        );
+        assert_ne!(old, text);
+        let back = TrainReport::from_json(&old).unwrap();
+        assert_eq!(back.log[0].train_nll, None);
+        assert_eq!(back.log[0].flow_loss, Some(2.5));
     }
 
     /// Every number as the f64 it denotes (with serde_json's `arbitrary_precision`, which

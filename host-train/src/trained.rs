@@ -29,6 +29,12 @@ pub struct Trained {
     pub rollbacks: u64,
     /// Whether the run was stopped from outside before its last iteration.
     pub interrupted: bool,
+    /// The best-scoring evaluation (iteration, score; lower is better), if scores were given.
+    pub best: Option<(u64, f64)>,
+    /// The iteration whose (averaged) parameters these are.
+    pub exported_iteration: u64,
+    /// Whether the patience rule stopped the run.
+    pub early_stopped: bool,
 }
 
 /// The core flow and tilted energy of a trained run.

@@ -173,3 +173,41 @@ fn resume_continues_exactly() {
     other.resume = Some(Box::new(Checkpoint::load(&path).unwrap()));
     assert!(train::<2, 1, 1, 16, 4>(&data, 1.0, &other, |_| true).is_err());
 }
+
+#[test]
+fn early_stopping_keeps_the_best_scored_evaluation() {
+    use emberflow_core::Energy;
+    use emberflow_train::train::{Verdict, core_models, train_scored};
+    let data = data();
+    let cfg = TrainConfig {
+        iters: 80,
+        patience: 3,
+        keep_best: true,
+        ..small(Method::FlowMc, 2)
+    };
+    let scores = [5.0, 3.0, 4.0, 2.5, 4.0, f64::NAN, 4.0, 1.0];
+    let probe = [0.3f32, -0.2];
+    let mut seen: Vec<(u64, f32)> = Vec::new();
+    let t = train_scored::<2, 1, 1, 16, 4>(&data, 1.0, &cfg, |p| {
+        seen.push((p.iteration, p.energy.energy(&probe)));
+        Verdict {
+            keep_going: true,
+            score: Some(scores[seen.len() - 1]),
+        }
+    })
+    .unwrap();
+    // Three evaluations without improvement after iteration 40: stopped after iteration 70.
+    assert!(t.early_stopped);
+    assert_eq!(t.iterations, 70);
+    assert_eq!(seen.len(), 7);
+    let argmin = (0..seen.len())
+        .filter(|&k| scores[k].is_finite())
+        .min_by(|&a, &b| scores[a].total_cmp(&scores[b]))
+        .unwrap();
+    assert_eq!(t.best, Some((seen[argmin].0, 2.5)));
+    assert_eq!(t.exported_iteration, 40);
+    // The exported parameters are that evaluation's averaged model.
+    let (energy, _) = core_models::<2, 1, 1, 16, 4>(&t).unwrap();
+    assert_eq!(energy.energy(&probe), seen[argmin].1);
+    assert_ne!(seen[argmin].1, seen[6].1);
+}

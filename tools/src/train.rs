@@ -7,15 +7,15 @@ use emberflow_core::model::Encoding;
 use emberflow_core::shapes::SUPPORTED_DIMS;
 use emberflow_core::{Adaptation, FlowMcConfig, GlobalMove, Schedule, with_model_shape};
 use emberflow_train::data::{
-    BuiltIn, Dataset, DigitsOptions, Scaling, Standardizer, digits, load_csv, parse_class_weights,
-    parse_classes, spread_ratio,
+    BuiltIn, Dataset, DigitsOptions, Scaling, Standardizer, default_validation_fraction, digits,
+    load_csv, parse_class_weights, parse_classes, spread_ratio, validation_split,
 };
 use emberflow_train::export::{ExportMeta, to_bytes};
 use emberflow_train::fs::write_bytes_atomically as write_atomic;
 use emberflow_train::monitor::{Finished, Monitor};
 use emberflow_train::report::{LogRecord, TrainReport};
-use emberflow_train::train::{Progress, core_models};
-use emberflow_train::{Method, TrainConfig, train};
+use emberflow_train::train::{Progress, Verdict, core_models, train_scored};
+use emberflow_train::{Method, TrainConfig};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -36,6 +36,22 @@ pub struct Args {
     /// model: samples and energies stay in data units.
     #[arg(long)]
     scale: Option<String>,
+    /// Hold out this fraction of the rows (a seeded split) to measure the held-out negative
+    /// log-likelihood at every evaluation. Default: 0.1 for a CSV file or the digits with at
+    /// least 500 rows, 0 (off) otherwise and for the built-in synthetic sets; 0 disables.
+    #[arg(long)]
+    validation: Option<f64>,
+    /// Stop after this many evaluations without a better validation NLL (default 10 with a
+    /// validation set; 0: never). --iters and --time-budget remain caps.
+    #[arg(long)]
+    patience: Option<u64>,
+    /// Which parameters to export: best (the evaluation with the lowest validation NLL; the
+    /// default with a validation set) or last.
+    #[arg(long)]
+    keep: Option<String>,
+    /// Flow draws of the importance-sampled ln Z behind the held-out likelihood.
+    #[arg(long, default_value_t = emberflow_train::monitor::DEFAULT_NLL_DRAWS)]
+    nll_draws: usize,
     /// flowmc (default), ula, short-run or nf.
     #[arg(long, default_value = "flowmc")]
     method: String,
@@ -113,6 +129,10 @@ pub struct Args {
     out: PathBuf,
 }
 
+fn quiet_flag(args: &Args) -> bool {
+    args.quiet
+}
+
 fn parse_encoding(name: &str, flag: &str) -> Result<Encoding> {
     Ok(match name {
         "f32" => Encoding::F32,
@@ -186,6 +206,21 @@ pub fn run(args: &Args) -> Result<()> {
         && !(t > 0.0 && t.is_finite())
     {
         bail!("--time-budget must be a positive number of seconds");
+    }
+    if let Some(f) = args.validation
+        && !(0.0..1.0).contains(&f)
+    {
+        bail!("--validation must be a fraction in [0, 1), got {f}");
+    }
+    if args.nll_draws < 2 {
+        bail!("--nll-draws must be at least 2");
+    }
+    if let Some(other) = args
+        .keep
+        .as_deref()
+        .filter(|k| !["best", "last"].contains(k))
+    {
+        bail!("--keep: `{other}` is neither best nor last");
     }
     let loaded = load(args)?;
     let scaling = match &args.scale {
@@ -273,42 +308,81 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
     config: &TrainConfig,
     encoding: Encoding,
 ) -> Result<()> {
-    let std = Standardizer::for_scaling(&loaded.data, scaling).map_err(|e| anyhow!("{e}"))?;
-    let model_data = std.apply(&loaded.data).map_err(|e| anyhow!("{e}"))?;
-    let monitor = Monitor::<D>::new(loaded.truth, std.clone(), args.seed);
+    let fraction = args
+        .validation
+        .unwrap_or_else(|| default_validation_fraction(loaded.data.len(), loaded.truth.is_some()));
+    let split = validation_split(&loaded.data, fraction, args.seed)
+        .map_err(|e| anyhow!("--validation: {e}"))?;
+    // The scaling is fitted on the training rows only.
+    let std = Standardizer::for_scaling(&split.train, scaling).map_err(|e| anyhow!("{e}"))?;
+    let model_data = std.apply(&split.train).map_err(|e| anyhow!("{e}"))?;
+    let mut monitor = Monitor::<D>::new(loaded.truth, std.clone(), args.seed);
+    if !split.validation.is_empty() {
+        let val = std.apply(&split.validation).map_err(|e| anyhow!("{e}"))?;
+        if !quiet_flag(args) {
+            eprintln!(
+                "validation: {} of {} rows held out (fraction {fraction})",
+                val.len(),
+                loaded.data.len()
+            );
+        }
+        monitor = monitor.with_held_out(val, &model_data, args.nll_draws);
+    }
     let mut log: Vec<LogRecord> = Vec::new();
     let quiet = args.quiet;
-    let trained = train::<D, A, B, H, K>(&model_data, 1.0, config, |p: &Progress<'_, D, _>| {
-        let r = monitor.record(p, config);
-        if !quiet {
-            let mut line = format!(
-                "\r[{:>6}/{}] {:>6.1}s  acc {:.2}/{:.2}  gap {:+.3}  flow {:.3}",
-                r.iteration,
-                config.iters,
-                r.seconds,
-                r.local_acceptance,
-                r.global_acceptance,
-                p.losses.0,
-                p.losses.1
-            );
-            if let Some(m) = r.ebm_mse {
-                line += &format!("  EBM MSE {m:.1e}");
+    let validating = !split.validation.is_empty();
+    if !validating && (args.patience.is_some_and(|p| p > 0) || args.keep.as_deref() == Some("best"))
+    {
+        bail!("--patience and --keep best need a validation set (--validation FRACTION > 0)");
+    }
+    let config = &TrainConfig {
+        patience: if validating {
+            args.patience.unwrap_or(10)
+        } else {
+            0
+        },
+        keep_best: validating && args.keep.as_deref() != Some("last"),
+        ..config.clone()
+    };
+    let trained =
+        train_scored::<D, A, B, H, K>(&model_data, 1.0, config, |p: &Progress<'_, D, _>| {
+            let r = monitor.record(p, config);
+            if !quiet {
+                let mut line = format!(
+                    "\r[{:>6}/{}] {:>6.1}s  acc {:.2}/{:.2}  gap {:+.3}  flow {:.3}",
+                    r.iteration,
+                    config.iters,
+                    r.seconds,
+                    r.local_acceptance,
+                    r.global_acceptance,
+                    p.losses.0,
+                    p.losses.1
+                );
+                if let Some(m) = r.ebm_mse {
+                    line += &format!("  EBM MSE {m:.1e}");
+                }
+                if let Some(m) = r.neg_mse {
+                    line += &format!("  neg MSE {m:.1e}");
+                }
+                if let Some(m) = r.log_density_err {
+                    line += &format!("  ln p err {m:.3}");
+                }
+                if let Some(m) = r.rhat {
+                    line += &format!("  R^ {m:.3}");
+                }
+                if let (Some(t), Some(v)) = (r.train_nll, r.val_nll) {
+                    line += &format!("  NLL train/val {t:.3}/{v:.3}");
+                }
+                eprint!("{line}   ");
+                std::io::stderr().flush().ok();
             }
-            if let Some(m) = r.neg_mse {
-                line += &format!("  neg MSE {m:.1e}");
+            let score = r.val_nll.or(validating.then_some(f64::NAN));
+            log.push(r);
+            Verdict {
+                keep_going: true,
+                score,
             }
-            if let Some(m) = r.log_density_err {
-                line += &format!("  ln p err {m:.3}");
-            }
-            if let Some(m) = r.rhat {
-                line += &format!("  R^ {m:.3}");
-            }
-            eprint!("{line}   ");
-            std::io::stderr().flush().ok();
-        }
-        log.push(r);
-        true
-    })?;
+        })?;
     if !quiet {
         eprintln!();
     }
@@ -339,6 +413,38 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
         ebm_weights: final_ebm,
         neg_weights: fresh_weights,
     } = monitor.finish(&energy, &flow, config, trained.seconds);
+    // The model choice first: the file keeps the first MAX_METRICS entries.
+    let mut chosen: Vec<(String, f32)> = Vec::new();
+    if let Some(l) = monitor.likelihood(&energy, &flow, config.threads) {
+        chosen.push((
+            "selected_iteration".into(),
+            trained.exported_iteration as f32,
+        ));
+        chosen.push(("val_nll".into(), l.val_nll as f32));
+        chosen.push(("ln_z".into(), l.log_z.ln_z as f32));
+        chosen.push(("ln_z_se".into(), l.log_z.se as f32));
+        if !quiet {
+            eprintln!(
+                "exported the parameters of iteration {} ({}): validation NLL {:.4}, ln Z {:.4} +/- {:.4}{}",
+                trained.exported_iteration,
+                if config.keep_best {
+                    "best validation NLL"
+                } else {
+                    "last"
+                },
+                l.val_nll,
+                l.log_z.ln_z,
+                l.log_z.se,
+                if trained.early_stopped {
+                    "; stopped early (patience)"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+    chosen.extend(metrics);
+    let metrics = chosen;
     let true_weights = monitor.true_weights().map(<[f64]>::to_vec);
 
     let meta = ExportMeta {

@@ -236,3 +236,96 @@ fn tiny_run_writes_model_and_report() {
     assert!(ok, "{err}");
     assert!(stdout.to_lowercase().contains("int8"), "{stdout}");
 }
+
+#[test]
+fn a_validation_split_logs_the_held_out_likelihood() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m.efm");
+    let out = out.to_str().unwrap();
+    fails_with(
+        &[
+            "train",
+            "--dataset",
+            "four-modes",
+            "--validation",
+            "1.5",
+            "--out",
+            out,
+        ],
+        "--validation must be a fraction",
+    );
+    fails_with(
+        &[
+            "train",
+            "--dataset",
+            "four-modes",
+            "--nll-draws",
+            "1",
+            "--out",
+            out,
+        ],
+        "--nll-draws",
+    );
+    fails_with(
+        &[
+            "train",
+            "--dataset",
+            "four-modes",
+            "--keep",
+            "first",
+            "--out",
+            out,
+        ],
+        "--keep: `first`",
+    );
+    let mut no_split = TINY_TRAIN.to_vec();
+    no_split.extend(["--patience", "3", "--out", out]);
+    fails_with(&no_split, "need a validation set");
+    let mut args = TINY_TRAIN.to_vec();
+    args.extend([
+        "--validation",
+        "0.1",
+        "--nll-draws",
+        "512",
+        "--eval-every",
+        "10",
+        "--out",
+        out,
+    ]);
+    let (ok, _, err) = emberflow(&args);
+    assert!(ok, "{err}");
+    let report = emberflow_train::report::TrainReport::read(&dir.path().join("m.json")).unwrap();
+    assert!(!report.log.is_empty());
+    for r in &report.log {
+        let (t, v, z) = (r.train_nll.unwrap(), r.val_nll.unwrap(), r.ln_z.unwrap());
+        assert!(t.is_finite() && v.is_finite() && z.is_finite(), "{r:?}");
+        assert!(
+            r.ln_z_se.unwrap() >= 0.0 && r.ln_z_ess.unwrap() > 1.0,
+            "{r:?}"
+        );
+    }
+    // The model choice is recorded in the file: the best logged validation NLL's iteration.
+    let best = report
+        .log
+        .iter()
+        .min_by(|a, b| a.val_nll.unwrap().total_cmp(&b.val_nll.unwrap()))
+        .unwrap();
+    let selected = report.metric("selected_iteration").unwrap();
+    assert_eq!(selected as u64, best.iteration);
+    assert!((report.metric("val_nll").unwrap() - best.val_nll.unwrap()).abs() < 1e-3);
+    let (ok, text, err) = emberflow(&["inspect", out]);
+    assert!(
+        ok && text.contains("selected_iteration") && text.contains("ln_z_se"),
+        "{err}"
+    );
+    let png = dir.path().join("curves.png");
+    let (ok, _, err) = emberflow(&[
+        "plot",
+        "training",
+        "--report",
+        dir.path().join("m.json").to_str().unwrap(),
+        "--out",
+        png.to_str().unwrap(),
+    ]);
+    assert!(ok && png.exists(), "{err}");
+}

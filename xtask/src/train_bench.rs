@@ -332,6 +332,11 @@ mod tests {
             global_acceptance: 0.5,
             energy_gap: None,
             flow_loss: None,
+            train_nll: None,
+            val_nll: None,
+            ln_z: None,
+            ln_z_se: None,
+            ln_z_ess: None,
         }
     }
 

@@ -33,5 +33,7 @@ pub use digits::{
 };
 pub use mixture::{Component, GaussianMixture};
 pub use rings::Rings;
-pub use sampling::subsample;
+pub use sampling::{
+    Split, VALIDATION_MEMBER, default_validation_fraction, subsample, validation_split,
+};
 pub use standardize::{Scaling, Standardizer, constant_columns, spread_ratio};

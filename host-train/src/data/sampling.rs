@@ -39,6 +39,66 @@ pub fn subsample<R: RngCore + ?Sized>(n: usize, m: usize, rng: &mut R) -> Vec<us
     idx
 }
 
+/// Member of [`emberflow_core::SeedStream::DATA`] that draws the validation split (`"valid"`
+/// in ASCII in the high bytes: far from the members a run's iterations could reach; a
+/// sub-index of the existing stream, so no new stream is needed).
+pub const VALIDATION_MEMBER: u64 = 0x7661_6c69_6400_0000;
+
+/// A seeded split of a data set into training and validation rows.
+#[derive(Clone, Debug)]
+pub struct Split {
+    /// The training rows, in their original order.
+    pub train: crate::data::Dataset,
+    /// The validation rows, in their original order.
+    pub validation: crate::data::Dataset,
+    /// The indices of the validation rows in the original data, ascending.
+    pub validation_rows: Vec<usize>,
+}
+
+/// The default validation fraction: 0.1 for data read from a file or the digits with at
+/// least 500 rows, 0 otherwise (small sets, and the built-in synthetic sets, which can be
+/// regenerated from their seed).
+pub fn default_validation_fraction(rows: usize, built_in: bool) -> f64 {
+    if !built_in && rows >= 500 { 0.1 } else { 0.0 }
+}
+
+/// Split `data`: `round(fraction · n)` rows, drawn without replacement by
+/// `SeedStream::DATA.rng_at(seed, VALIDATION_MEMBER)`, go to validation. `fraction` is in
+/// `[0, 1)`; with `fraction > 0` both parts must keep at least 2 rows.
+pub fn validation_split(
+    data: &crate::data::Dataset,
+    fraction: f64,
+    seed: u64,
+) -> Result<Split, String> {
+    if !(0.0..1.0).contains(&fraction) {
+        return Err(format!(
+            "the validation fraction must be in [0, 1), got {fraction}"
+        ));
+    }
+    let n = data.len();
+    let k = (fraction * n as f64).round() as usize;
+    if fraction > 0.0 && (k < 2 || n - k < 2) {
+        return Err(format!(
+            "a validation fraction of {fraction} of {n} rows leaves {k} validation and {} \
+             training rows; each part needs at least 2",
+            n - k
+        ));
+    }
+    let mut rng = emberflow_core::SeedStream::DATA.rng_at(seed, VALIDATION_MEMBER);
+    let mut rows = subsample(n, k, &mut rng);
+    rows.sort_unstable();
+    let mut in_val = vec![false; n];
+    for &r in &rows {
+        in_val[r] = true;
+    }
+    let train: Vec<usize> = (0..n).filter(|&i| !in_val[i]).collect();
+    Ok(Split {
+        train: data.select(&train),
+        validation: data.select(&rows),
+        validation_rows: rows,
+    })
+}
+
 /// `counts[k]` copies of each label `k`, in a seeded random order.
 pub(crate) fn shuffled_labels(rng: &mut Xoshiro128PlusPlus, counts: &[usize]) -> Vec<usize> {
     let mut labels: Vec<usize> = counts
@@ -69,6 +129,35 @@ pub(crate) fn log_sum_exp(values: impl IntoIterator<Item = f64> + Clone) -> f64 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_validation_split_is_seeded_and_disjoint() {
+        let values: Vec<f32> = (0..1000).map(|i| i as f32).collect();
+        let data = crate::data::Dataset::new(2, values).unwrap();
+        let a = validation_split(&data, 0.1, 5).unwrap();
+        let b = validation_split(&data, 0.1, 5).unwrap();
+        let c = validation_split(&data, 0.1, 6).unwrap();
+        assert_eq!(a.validation_rows, b.validation_rows);
+        assert_ne!(a.validation_rows, c.validation_rows);
+        assert_eq!((a.train.len(), a.validation.len()), (450, 50));
+        let mut seen: Vec<f32> = a
+            .train
+            .rows()
+            .chain(a.validation.rows())
+            .map(|r| r[0])
+            .collect();
+        seen.sort_by(f32::total_cmp);
+        let all: Vec<f32> = (0..500).map(|i| (2 * i) as f32).collect();
+        assert_eq!(seen, all, "every row exactly once");
+        let none = validation_split(&data, 0.0, 5).unwrap();
+        assert_eq!((none.train.len(), none.validation.len()), (500, 0));
+        assert!(validation_split(&data, 1.0, 5).is_err());
+        assert!(validation_split(&data, -0.1, 5).is_err());
+        assert!(validation_split(&data, 0.001, 5).is_err());
+        assert_eq!(default_validation_fraction(500, false), 0.1);
+        assert_eq!(default_validation_fraction(499, false), 0.0);
+        assert_eq!(default_validation_fraction(5000, true), 0.0);
+    }
 
     #[test]
     fn counts_sum_to_n_and_follow_weights() {

@@ -24,6 +24,7 @@ pub mod detection;
 mod ess;
 mod grid;
 pub mod kmeans;
+pub mod likelihood;
 pub mod log_density_error;
 pub mod mmd;
 mod mode_weights;
@@ -37,6 +38,7 @@ pub use detection::{Detection, DetectionError, detection};
 pub use ess::{ess_bulk, ess_tail};
 pub use grid::Grid2d;
 pub use kmeans::{KChoice, KMeans, choose_k, kmeans};
+pub use likelihood::{LogZ, log_z, mean_nll, quantile};
 pub use log_density_error::{
     DEFAULT_REL_THRESHOLD, LogDensityError, log_density_error_from_values,
     log_density_error_on_grid,

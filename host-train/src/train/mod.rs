@@ -47,6 +47,16 @@ pub struct Progress<'a, const D: usize, F> {
     pub losses: (f32, f32),
 }
 
+/// What the observer of [`train_scored`] answers: go on or stop, and the evaluation's score
+/// (lower is better, e.g. the validation NLL) for the patience rule and the model choice.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Verdict {
+    /// `false` stops the run.
+    pub keep_going: bool,
+    /// The score of this evaluation (non-finite: no improvement).
+    pub score: Option<f64>,
+}
+
 /// Train on `data` (already standardised; `sigma` is the base σ in those units), calling
 /// `observe` every `eval_every` iterations; `observe` returning `false` stops the run.
 pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>(
@@ -54,6 +64,28 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
     sigma: f32,
     config: &TrainConfig,
     mut observe: impl FnMut(&Progress<'_, D, PaperFlow<D, A, B, H, K>>) -> bool,
+) -> Result<Trained> {
+    train_scored::<D, A, B, H, K>(data, sigma, config, |p| Verdict {
+        keep_going: observe(p),
+        score: None,
+    })
+}
+
+/// [`train()`] with scored evaluations: the run stops after `config.patience` evaluations in
+/// a row without a better score (0: never), and with `config.keep_best` the exported
+/// parameters are those of the best-scoring evaluation, kept as a snapshot of the state
+/// ([`TrainState::snapshot`], the roll-back's machinery).
+pub fn train_scored<
+    const D: usize,
+    const A: usize,
+    const B: usize,
+    const H: usize,
+    const K: usize,
+>(
+    data: &Dataset,
+    sigma: f32,
+    config: &TrainConfig,
+    mut observe: impl FnMut(&Progress<'_, D, PaperFlow<D, A, B, H, K>>) -> Verdict,
 ) -> Result<Trained> {
     if data.dim() != D {
         bail!("data have {} columns, the model expects {D}", data.dim());
@@ -80,6 +112,9 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
     let clock = |observing: f64| start.elapsed().as_secs_f64() - observing;
     let mut last_good = None;
     let mut interrupted = false;
+    let mut best: Option<(crate::checkpoint::Checkpoint, u64, f64)> = None;
+    let mut since_best = 0u64;
+    let mut early_stopped = false;
 
     while state.iteration < config.iters {
         if config
@@ -118,7 +153,7 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
             let seconds = clock(observing);
             let (stats, losses) = (state.window, state.losses);
             let seen = state.observed()?;
-            let keep_going = observe(&Progress {
+            let verdict = observe(&Progress {
                 iteration: it,
                 seconds,
                 energy: seen.energy,
@@ -129,8 +164,21 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
             });
             observing += observe_start.elapsed().as_secs_f64();
             state.window = StepStats::default();
-            last_good = Some(state.snapshot()?);
-            if !keep_going {
+            let snapshot = state.snapshot()?;
+            if let Some(score) = verdict.score {
+                if score.is_finite() && best.as_ref().is_none_or(|b| score < b.2) {
+                    best = Some((snapshot.clone(), it, score));
+                    since_best = 0;
+                } else {
+                    since_best += 1;
+                }
+            }
+            last_good = Some(snapshot);
+            if !verdict.keep_going {
+                break;
+            }
+            if config.patience > 0 && since_best >= config.patience {
+                early_stopped = true;
                 break;
             }
         }
@@ -152,7 +200,16 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
         state.window,
         state.rollbacks,
     );
-    let (energy, flow) = state.into_averages();
+    let energy_tensors = state.energy_tensors();
+    let (mut energy, mut flow) = state.into_averages();
+    let mut exported_iteration = iterations;
+    if config.keep_best
+        && let Some((cp, it, _)) = &best
+    {
+        energy = cp.averages[..energy_tensors].to_vec();
+        flow = cp.averages[energy_tensors..].to_vec();
+        exported_iteration = *it;
+    }
     Ok(Trained {
         energy,
         flow,
@@ -164,5 +221,8 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
         step_size,
         rollbacks,
         interrupted,
+        best: best.map(|(_, it, score)| (it, score)),
+        exported_iteration,
+        early_stopped,
     })
 }

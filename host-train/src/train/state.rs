@@ -469,6 +469,11 @@ impl<'a, const D: usize, const A: usize, const B: usize, const H: usize, const K
         })
     }
 
+    /// How many of the checkpoint's tensors belong to the energy.
+    pub(crate) fn energy_tensors(&self) -> usize {
+        self.energy_tensors
+    }
+
     /// The averaged parameters (what is exported).
     pub(crate) fn into_averages(self) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
         (self.e_avg, self.f_avg)

@@ -113,6 +113,31 @@ pub(super) fn training(a: &TrainingArgs) -> Result<()> {
         |r| r.log_density_err,
         colour(5),
     )];
+    let nll = vec![
+        series("training subsample", &rep.log, |r| r.train_nll, colour(0)),
+        series("validation", &rep.log, |r| r.val_nll, colour(1)),
+    ];
+    let ln_z = vec![
+        series("ln Z", &rep.log, |r| r.ln_z, colour(2)),
+        Series {
+            dashed: true,
+            ..series(
+                "ln Z - 2 SE",
+                &rep.log,
+                |r| Some(r.ln_z? - 2.0 * r.ln_z_se?),
+                colour(2),
+            )
+        },
+        Series {
+            dashed: true,
+            ..series(
+                "ln Z + 2 SE",
+                &rep.log,
+                |r| Some(r.ln_z? + 2.0 * r.ln_z_se?),
+                colour(2),
+            )
+        },
+    ];
     let ebm_w = weights_series(&|r: &LogRecord| r.ebm_weights.as_ref());
     let neg_w = weights_series(&|r: &LogRecord| r.neg_weights.as_ref());
     let title = format!(
@@ -120,11 +145,11 @@ pub(super) fn training(a: &TrainingArgs) -> Result<()> {
         rep.dataset, rep.method, rep.seed, rep.iterations, rep.train_seconds
     );
     let no_weights = "no mode weights in this report (built-in sets only; see emberflow eval)";
-    render(&a.out, (1300, 1640), |root| {
+    render(&a.out, (1300, 2050), |root| {
         let root = root
             .titled(&title, (FONT, 20).into_font().color(&BLACK))
             .map_err(de)?;
-        let p = root.split_evenly((4, 2));
+        let p = root.split_evenly((5, 2));
         let panel = |caption, series, y_fixed, log_y, legend_low, empty| LinePanel {
             caption,
             series,
@@ -190,6 +215,22 @@ pub(super) fn training(a: &TrainingArgs) -> Result<()> {
                 true,
                 false,
                 "no log-density error (2-D built-in sets only)",
+            ),
+            panel(
+                "mean negative log-likelihood, data units",
+                &nll,
+                None,
+                false,
+                false,
+                "no held-out likelihood (train with --validation)",
+            ),
+            panel(
+                "ln Z by importance sampling with the flow (+/- 2 SE)",
+                &ln_z,
+                None,
+                false,
+                false,
+                "no ln Z (train with --validation)",
             ),
         ];
         for (area, panel) in p.iter().zip(&panels) {
