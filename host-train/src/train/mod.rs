@@ -74,7 +74,7 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
 /// [`train()`] with scored evaluations: the run stops after `config.patience` evaluations in
 /// a row without a better score (0: never), and with `config.keep_best` the exported
 /// parameters are those of the best-scoring evaluation, kept as a snapshot of the state
-/// ([`TrainState::snapshot`], the roll-back's machinery).
+/// (a state snapshot, the roll-back's machinery).
 pub fn train_scored<
     const D: usize,
     const A: usize,
