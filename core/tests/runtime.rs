@@ -34,6 +34,35 @@ fn layer_params(net: &impl Parameters) -> Vec<Vec<f32>> {
         .collect()
 }
 
+/// The export settings of the tests' model files: `encoding`, the given normalisation.
+fn export<'a>(encoding: Encoding, shift: &'a [f32], scale: &'a [f32]) -> Export<'a> {
+    Export {
+        encoding,
+        f32_output_layers: false,
+        normalization: Normalization {
+            shift: F32s::Native(shift),
+            scale: F32s::Native(scale),
+        },
+        sampler: SamplerSpec::new(&FlowMcConfig::default(), 0.02, 16),
+        training: Training {
+            dataset: "runtime",
+            iterations: 0,
+            seed: 0,
+            metrics: Default::default(),
+        },
+        model_errors: None,
+    }
+}
+
+/// The f32 layers of `params` (one per dense layer, file layout) for the widths `widths`.
+fn f32_layers<'a>(params: &'a [Vec<f32>], widths: &[usize]) -> Vec<Layer<'a>> {
+    params
+        .iter()
+        .zip(widths.windows(2))
+        .map(|(p, io)| L::from_f32(p, io[0], io[1]).unwrap())
+        .collect()
+}
+
 fn inputs(seed: u64, n: usize) -> Vec<f32> {
     let mut rng = Xoshiro128PlusPlus::seed_from_u64(seed);
     (0..n)
@@ -60,11 +89,7 @@ fn runtime_mlp_over_owned_parameters_matches_the_typed_network_bitwise() {
         let net = paper_net(seed);
         let params = layer_params(&net);
         let widths = [5usize, 32, 64, 64, 64, 1];
-        let layers: Vec<Layer<'_>> = params
-            .iter()
-            .enumerate()
-            .map(|(l, p)| L::from_f32(p, widths[l], widths[l + 1]).unwrap())
-            .collect();
+        let layers = f32_layers(&params, &widths);
         let mlp = M::new(&layers, ActivationKind::LeakyRelu).unwrap();
         assert_eq!(mlp.macs(), <PaperEnergyNet<5> as Network<5, 1>>::macs());
         for k in 0..16 {
@@ -93,22 +118,7 @@ fn runtime_mlp_over_file_tensors_matches_the_typed_view_bitwise() {
     let shift = [0.0f32; 5];
     let scale = [1.0f32; 5];
     for encoding in Encoding::ALL {
-        let export = Export {
-            encoding,
-            f32_output_layers: false,
-            normalization: Normalization {
-                shift: F32s::Native(&shift),
-                scale: F32s::Native(&scale),
-            },
-            sampler: SamplerSpec::new(&FlowMcConfig::default(), 0.02, 16),
-            training: Training {
-                dataset: "runtime",
-                iterations: 0,
-                seed: 0,
-                metrics: Default::default(),
-            },
-            model_errors: None,
-        };
+        let export = export(encoding, &shift, &scale);
         // 4-byte aligned storage: the fast kernels
         let mut buf = vec![0u32; 20_000];
         let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut buf);
@@ -178,11 +188,7 @@ proptest! {
                     .collect()
             })
             .collect();
-        let layers: Vec<Layer<'_>> = params
-            .iter()
-            .zip(sizes.windows(2))
-            .map(|(p, io)| L::from_f32(p, io[0], io[1]).unwrap())
-            .collect();
+        let layers = f32_layers(&params, &sizes);
         let mlp = M::new(&layers, activation).unwrap();
         let x = inputs(seed, d);
         let (y, dx) = run_mlp(&mlp, &x);
@@ -263,11 +269,7 @@ fn tilted_runtime_energy_samples_the_same_chain_as_the_typed_energy() {
     let mut flow = Flow2d::identity(DiagGaussian::isotropic(2.0).unwrap());
     randomize_flow(&mut flow, &mut rng, 0.5);
     let widths = [2usize, 32, 64, 64, 64, 1];
-    let layers: Vec<Layer<'_>> = params
-        .iter()
-        .enumerate()
-        .map(|(l, p)| L::from_f32(p, widths[l], widths[l + 1]).unwrap())
-        .collect();
+    let layers = f32_layers(&params, &widths);
     let mut inv = [0.0f32; 2];
     let runtime = emberflow_core::runtime::TiltedMlp::new(
         M::new(&layers, ActivationKind::LeakyRelu).unwrap(),
@@ -411,22 +413,7 @@ fn file_chains_match<
     randomize_flow(&mut flow, &mut rng, 0.5);
     let (shift, scale) = ([0.0f32; D], [1.0f32; D]);
     for encoding in [Encoding::F32, Encoding::I8] {
-        let export = Export {
-            encoding,
-            f32_output_layers: false,
-            normalization: Normalization {
-                shift: F32s::Native(&shift),
-                scale: F32s::Native(&scale),
-            },
-            sampler: SamplerSpec::new(&FlowMcConfig::default(), 0.02, 16),
-            training: Training {
-                dataset: "runtime",
-                iterations: 0,
-                seed: 0,
-                metrics: Default::default(),
-            },
-            model_errors: None,
-        };
+        let export = export(encoding, &shift, &scale);
         let mut buf = vec![0u32; 60_000];
         let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut buf);
         let n = encode_energy_flow(&energy, &flow, &export, bytes).unwrap();
