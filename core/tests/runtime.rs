@@ -456,3 +456,81 @@ fn file_models_run_the_typed_chains_through_the_runtime_path() {
     file_chains_match::<2, 1, 1, 16, 4>(1);
     file_chains_match::<16, 8, 8, 32, 2>(2);
 }
+
+/// `encode_runtime` over a run-time model read from an f32 file writes the bytes the typed
+/// encoder writes, in every encoding; a quantised run-time model cannot be re-encoded.
+fn runtime_encoding_matches<
+    const D: usize,
+    const A: usize,
+    const B: usize,
+    const H: usize,
+    const K: usize,
+>(
+    seed: u64,
+) {
+    use emberflow_core::model::{encode_energy_flow, encode_runtime};
+    use emberflow_core::runtime::FileModel;
+    use emberflow_core::shapes::PaperFlow;
+    let mut rng = Xoshiro128PlusPlus::seed_from_u64(seed);
+    let mut net = PaperEnergyNet::<D>::zeroed();
+    randomize(&mut net, &mut rng, 1.0);
+    let sigma = [1.3f32; D];
+    let energy = Tilted::new(
+        MlpEnergy::new(net),
+        DiagGaussian::<D>::isotropic(1.3).unwrap(),
+    );
+    let mut flow = PaperFlow::<D, A, B, H, K>::identity(DiagGaussian::isotropic(1.3).unwrap());
+    randomize_flow(&mut flow, &mut rng, 0.5);
+    let (shift, scale) = ([0.5f32; D], [2.0f32; D]);
+    let encode_typed = |encoding| {
+        let mut buf = vec![0u32; 60_000];
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut buf);
+        let n =
+            encode_energy_flow(&energy, &flow, &export(encoding, &shift, &scale), bytes).unwrap();
+        buf.truncate(n.div_ceil(4));
+        (buf, n)
+    };
+    let (f32_file, n) = encode_typed(Encoding::F32);
+    let f32_bytes = &bytemuck::cast_slice::<u32, u8>(&f32_file)[..n];
+    let view = ModelView::parse(f32_bytes).unwrap();
+    let mut storage = vec![0.0; FileModel::<'_, AnyEncoding, 32>::storage_len(D)];
+    let model = FileModel::<'_, AnyEncoding, 32>::from_view(&view, &mut storage).unwrap();
+    let (u, f) = (model.energy.as_ref().unwrap(), model.flow.as_ref().unwrap());
+    for encoding in [Encoding::F32, Encoding::I16, Encoding::I8] {
+        let (typed, n) = encode_typed(encoding);
+        let typed = &bytemuck::cast_slice::<u32, u8>(&typed)[..n];
+        let mut out = vec![0u8; n];
+        let export = export(encoding, &shift, &scale);
+        let m = encode_runtime(u.net(), &sigma, f, &export, &mut out).unwrap();
+        assert_eq!(m, n, "d = {D}, {encoding}");
+        assert!(out == typed, "d = {D}, {encoding}: the bytes differ");
+        // the size query
+        assert_eq!(
+            encode_runtime(u.net(), &sigma, f, &export, &mut []),
+            Err(emberflow_core::Error::BufferTooSmall { needed: n as u32 })
+        );
+    }
+    // a quantised model has no f32 weights to write
+    let (i8_file, n) = encode_typed(Encoding::I8);
+    let view = ModelView::parse(&bytemuck::cast_slice::<u32, u8>(&i8_file)[..n]).unwrap();
+    let mut storage = vec![0.0; FileModel::<'_, AnyEncoding, 32>::storage_len(D)];
+    let q = FileModel::<'_, AnyEncoding, 32>::from_view(&view, &mut storage).unwrap();
+    let export = export(Encoding::F32, &shift, &scale);
+    let mut out = vec![0u8; 2 * n + 4096];
+    assert_eq!(
+        encode_runtime(
+            q.energy.as_ref().unwrap().net(),
+            &sigma,
+            q.flow.as_ref().unwrap(),
+            &export,
+            &mut out
+        ),
+        Err(emberflow_core::Error::InvalidShape)
+    );
+}
+
+#[test]
+fn runtime_models_encode_to_the_typed_bytes() {
+    runtime_encoding_matches::<2, 1, 1, 16, 4>(3);
+    runtime_encoding_matches::<16, 8, 8, 32, 2>(4);
+}

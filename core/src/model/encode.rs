@@ -6,7 +6,8 @@
 //! [`ModelView::parse`] before returning, so an encoder never produces a file the decoder
 //! rejects. Networks are walked through [`ExportNet`], implemented for [`Dense`], [`Act`] and
 //! [`Chain`], in the canonical order of [`crate::Parameters::visit`] /
-//! [`RealNvp::visit`].
+//! [`RealNvp::visit`]. [`encode_runtime`] writes a run-time shaped model
+//! ([`crate::runtime::Mlp`], [`crate::runtime::RealNvpFlow`]) over f32 parameters.
 
 use super::crc::crc32;
 use super::decode::ModelView;
@@ -16,6 +17,7 @@ use super::lists::{Bounded, F32s, U16s};
 use super::metadata::{ModelErrors, Normalization, QuantStats, SamplerSpec, Training};
 use super::quant::{Encoding, ErrorAccumulator, quantize, row_scale};
 use super::tags::{ModelKind, activation_tag};
+use super::view::Encodings;
 use super::wire::{
     DataLayout, EnergyWire, FlowWire, HeaderWire, NetWire, NormalizationWire, SamplerWire, pad_len,
     varint_len,
@@ -26,6 +28,7 @@ use crate::energy::{MlpEnergy, Tilted};
 use crate::error::Error;
 use crate::flow::{Flow, RealNvp};
 use crate::network::{Act, Chain, Network};
+use crate::runtime::{self, MAX_DIM, MAX_FLOW_BLOCKS};
 use serde::ser::{Serialize, SerializeSeq, SerializeStruct, Serializer};
 
 /// One step of a network walked for export.
@@ -551,5 +554,108 @@ where
         Some(flow_wire(flow, &lists)?),
     )?;
     let nets = |f: &mut dyn FnMut(&dyn ExportNet)| visit_flow(flow, f);
+    write_model(header, &nets, export, out)
+}
+
+impl<E: Encodings, const L: usize> ExportNet for runtime::Mlp<'_, E, L> {
+    /// Every layer with its f32 weights (a quantised layer has none: the encoder rejects it
+    /// with [`Error::InvalidShape`]), the activation between them.
+    fn export_layers(&self, f: &mut dyn FnMut(LayerRef<'_>)) {
+        let layers = self.layers();
+        for (i, l) in layers.iter().enumerate() {
+            let (weight, bias) = l.f32_parts().unwrap_or((&[], &[]));
+            f(LayerRef::Dense {
+                rows: l.outputs(),
+                cols: l.inputs(),
+                weight,
+                bias,
+            });
+            if i + 1 < layers.len() {
+                f(LayerRef::Activation(self.activation()));
+            }
+        }
+    }
+}
+
+/// Most couplings of a run-time flow the encoder writes.
+const MAX_RUNTIME_COUPLINGS: usize = 2 * MAX_FLOW_BLOCKS;
+
+/// Encode a run-time shaped joint model into `out`: the energy network `energy` tilted by
+/// N(0, diag `tilt_sigma`²), and `flow`, whose couplings come in blocks of two (the first
+/// conditioning on as many coordinates in every block, the second on the rest) with the same
+/// conditioner shape throughout. The layers must be f32 (the export quantises them to
+/// `export.encoding`). The same bytes as [`encode_energy_flow`] for a typed model of the same
+/// shape and parameters. [`Error::InvalidShape`] for anything else.
+pub fn encode_runtime<E: Encodings, const L: usize, const C: usize, const FL: usize>(
+    energy: &runtime::Mlp<'_, E, L>,
+    tilt_sigma: &[f32],
+    flow: &runtime::RealNvpFlow<'_, E, C, FL>,
+    export: &Export<'_>,
+    out: &mut [u8],
+) -> Result<usize, Error> {
+    let d = tilt_sigma.len();
+    let couplings = flow.couplings();
+    if energy.inputs() != d
+        || energy.outputs() != 1
+        || flow.sigma().len() != d
+        || couplings.is_empty()
+        || couplings.len() % 2 != 0
+        || couplings.len() > MAX_RUNTIME_COUPLINGS
+        || d > MAX_DIM
+    {
+        return Err(Error::InvalidShape);
+    }
+    let split = couplings[0].cond.len();
+    let spec = net_spec(&couplings[0].scale_net)?;
+    let mut masks = [0u16; MAX_RUNTIME_COUPLINGS * MAX_DIM];
+    let mut scale_factors = [0.0f32; MAX_RUNTIME_COUPLINGS];
+    for (k, c) in couplings.iter().enumerate() {
+        let cond = if k % 2 == 0 { split } else { d - split };
+        if c.cond.len() != cond || c.cond.len() + c.trans.len() != d {
+            return Err(Error::InvalidShape);
+        }
+        for net in [&c.scale_net, &c.shift_net] {
+            let s = net_spec(net)?;
+            if s.hidden != spec.hidden
+                || s.activation != spec.activation
+                || (usize::from(s.input), usize::from(s.output)) != (cond, d - cond)
+            {
+                return Err(Error::InvalidShape);
+            }
+        }
+        for (slot, i) in masks[k * d..(k + 1) * d]
+            .iter_mut()
+            .zip(c.cond.iter().chain(c.trans.iter()))
+        {
+            *slot = i;
+        }
+        scale_factors[k] = c.scale;
+    }
+    let n = couplings.len();
+    let header = header_base(
+        ModelKind::EnergyFlow,
+        d,
+        export,
+        Some(EnergyWire {
+            net: NetWire::from_spec(&net_spec(energy)?),
+            tilt_sigma: F32s::Native(tilt_sigma),
+        }),
+        Some(FlowWire {
+            blocks: u16::try_from(n / 2).map_err(|_| Error::InvalidShape)?,
+            split: u16::try_from(split).map_err(|_| Error::InvalidShape)?,
+            hidden: spec.hidden,
+            activation: activation_tag(spec.activation),
+            masks: U16s::Native(&masks[..n * d]),
+            scale_factors: F32s::Native(&scale_factors[..n]),
+            base_sigma: F32s::Native(flow.sigma()),
+        }),
+    )?;
+    let nets = |f: &mut dyn FnMut(&dyn ExportNet)| {
+        f(energy);
+        for c in couplings {
+            f(&c.scale_net);
+            f(&c.shift_net);
+        }
+    };
     write_model(header, &nets, export, out)
 }

@@ -109,7 +109,8 @@ pub use crate::shapes::{
 pub use crc::crc32;
 pub use decode::{ModelView, check_envelope};
 pub use encode::{
-    Export, ExportNet, LayerRef, encode_energy, encode_energy_flow, encode_flow, net_spec,
+    Export, ExportNet, LayerRef, encode_energy, encode_energy_flow, encode_flow, encode_runtime,
+    net_spec,
 };
 pub use format::{ALIGN, CRC_LEN, EXTENSION, FORMAT_VERSION, MAGIC, PREAMBLE_LEN};
 pub use header::{EnergySpec, FlowSpec, Header, MAX_HIDDEN, NetSpec, TensorRole, TensorSlot};

@@ -126,6 +126,11 @@ impl<'a, E: Encodings, const C: usize, const L: usize> RealNvpFlow<'a, E, C, L> 
         })
     }
 
+    /// The base standard deviations σ.
+    pub fn sigma(&self) -> &'a [f32] {
+        self.sigma
+    }
+
     /// The couplings, base to data.
     pub fn couplings(&self) -> &[Coupling<'a, E, L>] {
         &self.couplings[..self.count]

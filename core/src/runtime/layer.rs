@@ -97,6 +97,17 @@ impl<'a, E: Encodings> Layer<'a, E> {
         }
     }
 
+    /// The weights (row-major, `outputs × inputs`) and biases of an f32 layer; `None` for a
+    /// quantised one.
+    pub fn f32_parts(&self) -> Option<(&'a [f32], &'a [f32])> {
+        if self.encoding != Encoding::F32 {
+            return None;
+        }
+        let params: &'a [f32] = bytemuck::try_cast_slice(self.data).ok()?;
+        let weights = self.inputs() * self.outputs();
+        (params.len() == weights + self.outputs()).then(|| params.split_at(weights))
+    }
+
     /// `dx[..inputs] = Wᵀ dy[..outputs]` (nothing if a slice is too short).
     #[inline]
     pub fn backward(&self, dy: &[f32], dx: &mut [f32]) {
