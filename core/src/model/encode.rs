@@ -599,7 +599,7 @@ pub fn encode_runtime<E: Encodings, const L: usize, const C: usize, const FL: us
         || energy.outputs() != 1
         || flow.sigma().len() != d
         || couplings.is_empty()
-        || couplings.len() % 2 != 0
+        || !couplings.len().is_multiple_of(2)
         || couplings.len() > MAX_RUNTIME_COUPLINGS
         || d > MAX_DIM
     {
