@@ -106,6 +106,40 @@ fn runtime_mlp_over_owned_parameters_matches_the_typed_network_bitwise() {
                 dx.map(f32::to_bits)
             );
         }
+        // the host form (transposed weights) gives the same bits
+        let transposed: Vec<Vec<f32>> = params
+            .iter()
+            .zip(widths.windows(2))
+            .map(|(p, w)| {
+                let (i, o) = (w[0], w[1]);
+                (0..i * o).map(|k| p[(k % o) * i + k / o]).collect()
+            })
+            .collect();
+        let layers: Vec<L<'_>> = params
+            .iter()
+            .zip(&transposed)
+            .zip(widths.windows(2))
+            .map(|((p, t), w)| L::from_f32_transposed(p, t, w[0], w[1]).unwrap())
+            .collect();
+        let host = M::new(&layers, ActivationKind::LeakyRelu).unwrap();
+        for k in 0..16 {
+            let x = inputs(200 * seed + k, 5);
+            let (a, da) = run_mlp(&mlp, &x);
+            let (b, db) = run_mlp(&host, &x);
+            assert_eq!(a.to_bits(), b.to_bits());
+            assert_eq!(
+                da.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                db.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+        }
+        // a copy that is not the transpose is refused
+        let mut wrong = transposed[1].clone();
+        wrong[3] += 1.0;
+        assert_eq!(
+            L::from_f32_transposed(&params[1], &wrong, 32, 64),
+            Err(emberflow_core::Error::InvalidShape)
+        );
+        assert!(L::from_f32_transposed(&params[1], &wrong[1..], 32, 64).is_err());
     }
 }
 

@@ -1,6 +1,7 @@
 //! A run's settings: the method (Algorithm 1 or a baseline) and every hyper-parameter.
 
 use crate::checkpoint::Checkpoint;
+use crate::shape::ModelShape;
 use anyhow::{Result, bail};
 use candle_core::Device;
 use emberflow_core::{FlowMcConfig, GlobalMove, Schedule};
@@ -96,6 +97,8 @@ pub struct TrainConfig {
     /// Where candle runs the gradient steps ([`crate::device::parse_device`]); the negatives
     /// are drawn on the CPU cores whatever it is.
     pub device: Device,
+    /// The architecture; `None`: [`ModelShape::default_for`] the data's dimension.
+    pub shape: Option<ModelShape>,
 }
 
 impl Default for TrainConfig {
@@ -132,6 +135,7 @@ impl Default for TrainConfig {
             resume: None,
             stop: None,
             device: Device::Cpu,
+            shape: None,
         }
     }
 }

@@ -2,13 +2,14 @@
 //! weights, the data normalisation, the sampler settings the run ended with, training metadata
 //! and — for quantised files — the quantisation errors measured against the f32 model.
 
-use crate::trained::{Trained, core_models};
+use crate::trained::Trained;
 use anyhow::{Context, Result, anyhow};
 use emberflow_core::model::{
-    Bounded, Encoding, Export, F32s, MAX_METRICS, ModelErrors, Normalization, PaperModel,
-    SamplerSpec, Training, encode_energy_flow,
+    AnyEncoding, Bounded, Encoding, Export, F32s, MAX_METRICS, ModelErrors, ModelView,
+    Normalization, SamplerSpec, Training,
 };
-use emberflow_core::{Energy, Flow, FlowMcConfig};
+use emberflow_core::runtime::FileModel;
+use emberflow_core::{FlowMcConfig, Potential, Proposal};
 
 /// What goes into the header besides the weights.
 #[derive(Clone, Debug)]
@@ -29,13 +30,13 @@ pub struct ExportMeta {
     pub metrics: Vec<(String, f32)>,
 }
 
-fn encode<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>(
+fn encode(
     trained: &Trained,
     meta: &ExportMeta,
     encoding: Encoding,
     errors: Option<ModelErrors>,
 ) -> Result<Vec<u8>> {
-    let (energy, flow) = core_models::<D, A, B, H, K>(trained)?;
+    let mut model = trained.model()?;
     let metrics: Vec<(&str, f32)> = meta
         .metrics
         .iter()
@@ -58,38 +59,50 @@ fn encode<const D: usize, const A: usize, const B: usize, const H: usize, const 
         },
         model_errors: errors,
     };
-    let needed = match encode_energy_flow(&energy, &flow, &export, &mut []) {
-        Err(emberflow_core::Error::BufferTooSmall { needed }) => needed as usize,
-        Err(e) => return Err(anyhow!("encoding the model: {e}")),
-        Ok(_) => 0,
-    };
-    let mut buf = vec![0u8; needed];
-    let n = encode_energy_flow(&energy, &flow, &export, &mut buf)
-        .map_err(|e| anyhow!("encoding the model: {e}"))?;
-    buf.truncate(n);
-    Ok(buf)
+    model.encode(&export)
+}
+
+/// The energy `U` and log-density `ln λ` of a model file at every probe (model units).
+fn evaluate(bytes: &[u8], dim: usize, probes: &[f32]) -> Result<Vec<(f32, f32)>> {
+    // 4-byte aligned copy: the f32 tensors are read in place
+    let mut words = vec![0u32; bytes.len().div_ceil(4)];
+    bytemuck::cast_slice_mut::<u32, u8>(&mut words)[..bytes.len()].copy_from_slice(bytes);
+    let bytes = &bytemuck::cast_slice::<u32, u8>(&words)[..bytes.len()];
+    let view = ModelView::parse(bytes).map_err(|e| anyhow!("{e}"))?;
+    let mut storage = vec![0.0; FileModel::<'_, AnyEncoding, 32>::storage_len(dim)];
+    let model = FileModel::<'_, AnyEncoding, 32>::from_view(&view, &mut storage)
+        .map_err(|e| anyhow!("{e}"))?;
+    let (u, f) = (
+        model.energy.as_ref().context("no energy")?,
+        model.flow.as_ref().context("no flow")?,
+    );
+    let mut scratch = vec![0.0f32; u.scratch_len().max(f.scratch_len())];
+    Ok(probes
+        .chunks_exact(dim)
+        .map(|z| (u.energy(z, &mut scratch), f.log_density(z, &mut scratch)))
+        .collect())
 }
 
 /// The model file bytes of a run in `encoding`; quantised files carry their errors against
 /// the f32 model, measured on `probes` (model units, row-major).
-pub fn to_bytes<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>(
+pub fn to_bytes(
     trained: &Trained,
     meta: &ExportMeta,
     encoding: Encoding,
     probes: &[f32],
 ) -> Result<Vec<u8>> {
-    let f32_bytes = encode::<D, A, B, H, K>(trained, meta, Encoding::F32, None)?;
+    let f32_bytes = encode(trained, meta, Encoding::F32, None)?;
     if encoding == Encoding::F32 {
         return Ok(f32_bytes);
     }
-    let first = encode::<D, A, B, H, K>(trained, meta, encoding, None)?;
-    let a = PaperModel::<D, A, B, H, K>::decode(&f32_bytes).map_err(|e| anyhow!("{e}"))?;
-    let b = PaperModel::<D, A, B, H, K>::decode(&first).map_err(|e| anyhow!("{e}"))?;
+    let first = encode(trained, meta, encoding, None)?;
+    let dim = trained.shape.dim;
+    let a = evaluate(&f32_bytes, dim, probes)?;
+    let b = evaluate(&first, dim, probes)?;
     let (mut e_max, mut e_sq, mut l_max, mut l_sq, mut n) = (0.0f64, 0.0, 0.0f64, 0.0, 0u32);
-    for p in probes.chunks_exact(D) {
-        let z: [f32; D] = p.try_into().expect("chunk of D");
-        let de = f64::from(a.energy.energy(&z)) - f64::from(b.energy.energy(&z));
-        let dl = f64::from(a.flow.log_density(&z)) - f64::from(b.flow.log_density(&z));
+    for ((ea, la), (eb, lb)) in a.into_iter().zip(b) {
+        let de = f64::from(ea) - f64::from(eb);
+        let dl = f64::from(la) - f64::from(lb);
         if de.is_finite() && dl.is_finite() {
             e_max = e_max.max(de.abs());
             l_max = l_max.max(dl.abs());
@@ -105,5 +118,5 @@ pub fn to_bytes<const D: usize, const A: usize, const B: usize, const H: usize, 
         log_density_max_abs: l_max as f32,
         log_density_rms: (l_sq / f64::from(n.max(1))).sqrt() as f32,
     };
-    encode::<D, A, B, H, K>(trained, meta, encoding, Some(errors))
+    encode(trained, meta, encoding, Some(errors))
 }

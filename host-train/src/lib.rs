@@ -4,8 +4,12 @@
 //! 2023) with candle on the CPU, negatives drawn by emberflow-core's FlowMC kernel.
 //!
 //! * [`mod@train`] — Algorithm 1 ([`train()`]) and the baselines ([`Method`]).
+//! * [`shape`] — the architecture ([`ModelShape`]): any dimension and widths within core's
+//!   run-time limits, the default shape of each dimension.
 //! * [`nets`] — the energy and flow in candle, shaped and ordered as core's models.
-//! * [`params`] — the one mapping between candle parameters and core models.
+//! * [`host_model`] — the parameters on the host seen through core's run-time evaluators
+//!   ([`HostModel`]), what the sampler runs and the exporter writes.
+//! * [`params`] — the candle parameters as host vectors.
 //! * [`sampler`] — the persistent bank run by the core kernel in parallel threads.
 //! * [`adam`] — Adam with exposed state.
 //! * [`device`] — CPU, or CUDA behind the `cuda` feature, for the gradient steps.
@@ -21,6 +25,7 @@ pub mod device;
 pub mod eval;
 pub mod export;
 pub mod fs;
+pub mod host_model;
 pub mod metrics;
 pub mod model_file;
 pub mod monitor;
@@ -28,10 +33,13 @@ pub mod nets;
 pub mod params;
 pub mod report;
 pub mod sampler;
+pub mod shape;
 pub mod train;
 pub mod trained;
 
 pub use config::{Method, TrainConfig};
+pub use host_model::HostModel;
+pub use shape::ModelShape;
 pub use train::train;
 pub use trained::Trained;
 

@@ -13,8 +13,7 @@ use crate::metrics::{LogZ, log_z, mean_nll};
 use crate::report::LogRecord;
 use crate::sampler::{fresh_samples, max_rhat};
 use crate::train::Progress;
-use emberflow_core::shapes::PaperEnergy;
-use emberflow_core::{Energy, Flow, SeedStream, StepStats};
+use emberflow_core::{Potential, Proposal, SeedStream, StepStats};
 
 /// Fresh chains of the R̂ logged at every evaluation (the final metric uses 128 × 200).
 pub const LOG_RHAT_CHAINS: usize = 32;
@@ -27,7 +26,8 @@ pub const FINAL_SWEEPS: usize = 8;
 
 /// The run's reference quantities, computed once.
 #[derive(Clone, Debug)]
-pub struct Monitor<const D: usize> {
+pub struct Monitor {
+    dim: usize,
     standardizer: Standardizer,
     truth: Option<GroundTruth>,
     /// 2-D built-in sets: the grid and the true log density at its cell centres.
@@ -72,12 +72,13 @@ pub struct Finished {
     pub neg_weights: Option<Vec<f64>>,
 }
 
-impl<const D: usize> Monitor<D> {
+impl Monitor {
     /// The monitor of a run on data standardised by `standardizer`; `set` is the built-in set
     /// the data came from (`None` for a CSV file or the digits: no ground truth).
     pub fn new(set: Option<BuiltIn>, standardizer: Standardizer, seed: u64) -> Self {
         let truth = set.map(BuiltIn::truth);
-        let grid = match (&truth, set.and_then(Grid2d::for_set).filter(|_| D == 2)) {
+        let dim = standardizer.shift.len();
+        let grid = match (&truth, set.and_then(Grid2d::for_set).filter(|_| dim == 2)) {
             (Some(t), Some(g)) => {
                 let ld = g.centres().map(|c| t.log_density(&c)).collect();
                 Some((g, ld))
@@ -86,6 +87,7 @@ impl<const D: usize> Monitor<D> {
         };
         let true_weights = truth.as_ref().map(GroundTruth::weights);
         Self {
+            dim,
             standardizer,
             truth,
             grid,
@@ -113,19 +115,17 @@ impl<const D: usize> Monitor<D> {
     /// The held-out likelihood of a model (`None` without a validation set). The `ln Z` draws
     /// are the same generator members at every evaluation, so evaluations compare on common
     /// random numbers.
-    pub fn likelihood<F: Flow<D> + Sync>(
+    pub fn likelihood<U: Potential + Sync, F: Proposal + Sync>(
         &self,
-        energy: &PaperEnergy<D>,
+        energy: &U,
         flow: &F,
         threads: usize,
     ) -> Option<Likelihood> {
         let h = self.held_out.as_ref()?;
-        let lz = log_z::<D, _, _>(energy, flow, h.draws, self.seed, threads);
-        let nll = |d: &Dataset| {
-            let u: Vec<f32> = d
-                .rows()
-                .map(|r| energy.energy(&r.try_into().expect("a point of D")))
-                .collect();
+        let lz = log_z(energy, flow, h.draws, self.seed, threads);
+        let mut scratch = vec![0.0f32; energy.scratch_len()];
+        let mut nll = |d: &Dataset| {
+            let u: Vec<f32> = d.rows().map(|r| energy.energy(r, &mut scratch)).collect();
             mean_nll(&u, lz.ln_z, h.log_jacobian)
         };
         Some(Likelihood {
@@ -142,15 +142,16 @@ impl<const D: usize> Monitor<D> {
 
     /// The EBM's mode weights and median squared log-density error on the grid (one pass of
     /// the energy over the cell centres); `None` without a grid.
-    fn on_grid(&self, energy: &PaperEnergy<D>) -> Option<(Vec<f64>, f64)> {
+    fn on_grid<U: Potential>(&self, energy: &U) -> Option<(Vec<f64>, f64)> {
         let truth = self.truth.as_ref()?;
         let (grid, true_ld) = self.grid.as_ref()?;
+        let mut scratch = vec![0.0f32; energy.scratch_len()];
         let u: Vec<f32> = grid
             .centres()
             .map(|c| {
-                let mut z: [f32; D] = c.as_slice().try_into().expect("a point of D");
+                let mut z = c;
                 self.standardizer.apply_point(&mut z);
-                energy.energy(&z)
+                energy.energy(&z, &mut scratch)
             })
             .collect();
         let weights =
@@ -160,15 +161,16 @@ impl<const D: usize> Monitor<D> {
     }
 
     /// The mode weights of model-space states (in data units); `None` without ground truth.
-    fn sample_weights(&self, states: &[[f32; D]]) -> Option<Vec<f64>> {
+    fn sample_weights(&self, states: &[f32]) -> Option<Vec<f64>> {
         let truth = self.truth.as_ref()?;
-        let mut flat = Vec::with_capacity(states.len() * D);
-        for s in states {
-            let mut x = *s;
-            self.standardizer.invert_point(&mut x);
-            flat.extend_from_slice(&x);
+        let mut flat = states.to_vec();
+        for x in flat.chunks_exact_mut(self.dim) {
+            self.standardizer.invert_point(x);
         }
-        Some(mode_weights_from_samples(&flat, D, truth.n_modes(), |x| truth.region(x)).weights)
+        Some(
+            mode_weights_from_samples(&flat, self.dim, truth.n_modes(), |x| truth.region(x))
+                .weights,
+        )
     }
 
     fn mse(&self, w: &Option<Vec<f64>>) -> Option<f64> {
@@ -176,14 +178,10 @@ impl<const D: usize> Monitor<D> {
     }
 
     /// One evaluation during training: the report's record of `p`.
-    pub fn record<F: Flow<D> + Sync>(
-        &self,
-        p: &Progress<'_, D, F>,
-        config: &TrainConfig,
-    ) -> LogRecord {
+    pub fn record(&self, p: &Progress<'_>, config: &TrainConfig) -> LogRecord {
         let (ebm, log_density_err) = self.on_grid(p.energy).unzip();
         let neg = self.sample_weights(p.bank);
-        let rhat = max_rhat::<D, _, _>(
+        let rhat = max_rhat(
             p.energy,
             p.flow,
             config,
@@ -222,16 +220,16 @@ impl<const D: usize> Monitor<D> {
     /// training: EBM weights MSE, fresh-chain weights against the EBM's and the truth, the
     /// log-density error (paper Table 1, 2-D sets), the max R̂ of 128 fresh chains (Table 2,
     /// d > 2 built-in sets), the fresh chains' acceptance rates and the training time.
-    pub fn finish<F: Flow<D> + Sync>(
+    pub fn finish<U: Potential + Sync, F: Proposal + Sync>(
         &self,
-        energy: &PaperEnergy<D>,
+        energy: &U,
         flow: &F,
         config: &TrainConfig,
         train_seconds: f64,
     ) -> Finished {
         let (ebm, log_density_err) = self.on_grid(energy).unzip();
-        let (states, stats): (Vec<[f32; D]>, StepStats) =
-            fresh_samples::<D, _, _>(energy, flow, config, FINAL_CHAINS, FINAL_SWEEPS, self.seed);
+        let (states, stats): (Vec<f32>, StepStats) =
+            fresh_samples(energy, flow, config, FINAL_CHAINS, FINAL_SWEEPS, self.seed);
         let fresh = self.sample_weights(&states);
         let mut metrics: Vec<(String, f32)> = Vec::new();
         if let Some(m) = self.mse(&ebm) {
@@ -246,8 +244,8 @@ impl<const D: usize> Monitor<D> {
         if let Some(err) = log_density_err {
             metrics.push(("log_density_sq_err_median".into(), err as f32));
         }
-        if D > 2 && self.truth.is_some() {
-            let rhat = max_rhat::<D, _, _>(energy, flow, config, 128, 200, self.seed);
+        if self.dim > 2 && self.truth.is_some() {
+            let rhat = max_rhat(energy, flow, config, 128, 200, self.seed);
             metrics.push(("max_rhat_128_chains".into(), rhat as f32));
         }
         metrics.push(("local_acceptance".into(), stats.local_acceptance()));

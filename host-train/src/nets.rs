@@ -1,11 +1,12 @@
 //! The trained networks in candle, batched over rows: the energy `E_θ` and the RealNVP flow
-//! `T_α`, with exactly the shapes, activations, masks and parameter order of emberflow-core's
-//! [`PaperEnergyNet`](emberflow_core::shapes::PaperEnergyNet) and
-//! [`PaperFlow`](emberflow_core::shapes::PaperFlow), so [`crate::params`] copies them one-to-one.
+//! `T_α` of a [`ModelShape`], with exactly the shapes, activations, masks and parameter order
+//! of emberflow-core's run-time models ([`crate::host_model::HostModel`]), so the parameters
+//! copy over one-to-one.
 
+use crate::shape::ModelShape;
 use candle_core::{DType, Device, Result, Tensor, Var};
-use emberflow_core::Xoshiro128PlusPlus;
 use emberflow_core::random::{standard_normal, uniform_open01};
+use emberflow_core::{ActivationKind, Xoshiro128PlusPlus};
 
 /// Slope of the energy's leaky ReLU (core's `LEAKY_RELU_SLOPE`).
 const SLOPE: f64 = emberflow_core::activation::LEAKY_RELU_SLOPE as f64;
@@ -95,15 +96,45 @@ impl Linear {
     }
 }
 
-fn leaky_relu(x: &Tensor) -> Result<Tensor> {
-    x.maximum(&x.affine(SLOPE, 0.0)?)
+fn activate(x: &Tensor, a: ActivationKind) -> Result<Tensor> {
+    match a {
+        ActivationKind::Identity => Ok(x.clone()),
+        ActivationKind::Relu => x.relu(),
+        ActivationKind::LeakyRelu => x.maximum(&x.affine(SLOPE, 0.0)?),
+        ActivationKind::Silu => x.silu(),
+        ActivationKind::Tanh => x.tanh(),
+        other => Err(candle_core::Error::Msg(format!(
+            "activation {other:?} has no candle form"
+        ))),
+    }
 }
 
-/// `E_θ: R^D → R`, `D → 32 → 64 → 64 → 64 → 1`, leaky ReLU(0.05); hidden layers start as
-/// PyTorch's `nn.Linear` does, the output layer at zero so `E ≡ 0`.
+/// Dense layers with `activation` between them and a linear output.
+#[derive(Clone, Debug)]
+struct Mlp {
+    layers: Vec<Linear>,
+    activation: ActivationKind,
+}
+
+impl Mlp {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let mut h = x.clone();
+        for (l, layer) in self.layers.iter().enumerate() {
+            h = layer.forward(&h)?;
+            if l + 1 < self.layers.len() {
+                h = activate(&h, self.activation)?;
+            }
+        }
+        Ok(h)
+    }
+}
+
+/// `E_θ: R^d → R` of [`ModelShape`]'s widths and activation (the paper's: `d → 32 → 64 → 64
+/// → 64 → 1`, leaky ReLU(0.05)); hidden layers start as PyTorch's `nn.Linear` does, the
+/// output layer at zero so `E ≡ 0`.
 #[derive(Debug)]
 pub struct EnergyNet {
-    layers: Vec<Linear>,
+    net: Mlp,
     /// The parameters, in core's order.
     pub params: ParamList,
 }
@@ -111,17 +142,22 @@ pub struct EnergyNet {
 impl EnergyNet {
     /// Hidden layers initialised from `rng` (U(±1/√fan_in) weights and biases), the output
     /// layer zero.
-    pub fn new(dim: usize, rng: &mut Xoshiro128PlusPlus) -> Result<Self> {
-        Self::new_on(dim, rng, &Device::Cpu)
+    pub fn new(shape: &ModelShape, rng: &mut Xoshiro128PlusPlus) -> Result<Self> {
+        Self::new_on(shape, rng, &Device::Cpu)
     }
 
     /// [`Self::new`] with the parameters on `device`.
-    pub fn new_on(dim: usize, rng: &mut Xoshiro128PlusPlus, device: &Device) -> Result<Self> {
-        let widths = [dim, 32, 64, 64, 64, 1];
+    pub fn new_on(
+        shape: &ModelShape,
+        rng: &mut Xoshiro128PlusPlus,
+        device: &Device,
+    ) -> Result<Self> {
+        let widths = shape.energy_widths();
+        let last = widths.len() - 2;
         let mut params = ParamList::new();
         let mut layers = Vec::new();
-        for l in 0..5 {
-            let init = if l == 4 { Init::Zero } else { Init::Uniform };
+        for l in 0..=last {
+            let init = if l == last { Init::Zero } else { Init::Uniform };
             layers.push(Linear::new(
                 &mut params,
                 &format!("energy.l{l}"),
@@ -132,23 +168,22 @@ impl EnergyNet {
                 device,
             )?);
         }
-        Ok(Self { layers, params })
+        Ok(Self {
+            net: Mlp {
+                layers,
+                activation: shape.activation,
+            },
+            params,
+        })
     }
 
-    /// `E_θ(x)` for each row of `x: [n, D]`, as `[n]`.
+    /// `E_θ(x)` for each row of `x: [n, d]`, as `[n]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let mut h = x.clone();
-        for (l, layer) in self.layers.iter().enumerate() {
-            h = layer.forward(&h)?;
-            if l + 1 < self.layers.len() {
-                h = leaky_relu(&h)?;
-            }
-        }
-        h.squeeze(1)
+        self.net.forward(x)?.squeeze(1)
     }
 }
 
-/// One affine coupling: conditions on a contiguous half, moves the other.
+/// One affine coupling: conditions on a contiguous part, moves the other.
 #[derive(Debug)]
 struct Coupling {
     /// Conditioning coordinates are the lower `a` (then `trans` is the upper rest), or the upper
@@ -156,16 +191,14 @@ struct Coupling {
     lower: bool,
     a: usize,
     b: usize,
-    scale: [Linear; 2],
-    shift: [Linear; 2],
+    scale: Mlp,
+    shift: Mlp,
 }
 
 impl Coupling {
     fn conditioner(&self, xa: &Tensor) -> Result<(Tensor, Tensor)> {
-        let s = self.scale[1]
-            .forward(&self.scale[0].forward(xa)?.relu()?)?
-            .tanh()?;
-        let t = self.shift[1].forward(&self.shift[0].forward(xa)?.relu()?)?;
+        let s = self.scale.forward(xa)?.tanh()?;
+        let t = self.shift.forward(xa)?;
         Ok((s, t))
     }
 
@@ -202,8 +235,9 @@ impl Coupling {
     }
 }
 
-/// The RealNVP flow over ρ = N(0, σ²I): `K` blocks of two half-mask couplings with
-/// `A → H → B` ReLU conditioners, initialised near the identity (weights ~1e-6).
+/// The RealNVP flow over ρ = N(0, σ²I): [`ModelShape::flow_blocks`] blocks of two half-mask
+/// couplings with ReLU conditioners of [`ModelShape::flow_hidden`] widths, initialised near
+/// the identity (weights ~1e-6).
 #[derive(Debug)]
 pub struct FlowNet {
     couplings: Vec<Coupling>,
@@ -214,67 +248,55 @@ pub struct FlowNet {
 }
 
 impl FlowNet {
-    /// A flow for dimension `dim` with conditioner width `hidden` and `blocks` blocks.
-    pub fn new(
-        dim: usize,
-        hidden: usize,
-        blocks: usize,
-        sigma: f32,
-        rng: &mut Xoshiro128PlusPlus,
-    ) -> Result<Self> {
-        Self::new_on(dim, hidden, blocks, sigma, rng, &Device::Cpu)
+    /// The flow of `shape` over N(0, σ²I).
+    pub fn new(shape: &ModelShape, sigma: f32, rng: &mut Xoshiro128PlusPlus) -> Result<Self> {
+        Self::new_on(shape, sigma, rng, &Device::Cpu)
     }
 
     /// [`Self::new`] with the parameters on `device`.
     pub fn new_on(
-        dim: usize,
-        hidden: usize,
-        blocks: usize,
+        shape: &ModelShape,
         sigma: f32,
         rng: &mut Xoshiro128PlusPlus,
         device: &Device,
     ) -> Result<Self> {
-        let (a, b) = (dim / 2, dim - dim / 2);
         let mut params = ParamList::new();
         let mut couplings = Vec::new();
-        for k in 0..blocks {
-            for (which, lower, ca, cb) in [("first", true, a, b), ("second", false, b, a)] {
-                let mut net = |role: &str| -> Result<[Linear; 2]> {
-                    let name = format!("flow.b{k}.{which}.{role}");
-                    let l0 = Linear::new(
+        for c in 0..shape.couplings() {
+            let (k, which, lower) = (c / 2, ["first", "second"][c % 2], c % 2 == 0);
+            let widths = shape.conditioner_widths(c);
+            let mut net = |role: &str| -> Result<Mlp> {
+                let name = format!("flow.b{k}.{which}.{role}");
+                let mut layers = Vec::new();
+                for (l, w) in widths.windows(2).enumerate() {
+                    layers.push(Linear::new(
                         &mut params,
-                        &format!("{name}.l0"),
-                        ca,
-                        hidden,
-                        Init::Normal(1e-6 / (ca as f32).sqrt()),
+                        &format!("{name}.l{l}"),
+                        w[0],
+                        w[1],
+                        Init::Normal(1e-6 / (w[0] as f32).sqrt()),
                         rng,
                         device,
-                    )?;
-                    let l1 = Linear::new(
-                        &mut params,
-                        &format!("{name}.l1"),
-                        hidden,
-                        cb,
-                        Init::Normal(1e-6 / (hidden as f32).sqrt()),
-                        rng,
-                        device,
-                    )?;
-                    Ok([l0, l1])
-                };
-                let scale = net("scale")?;
-                let shift = net("shift")?;
-                couplings.push(Coupling {
-                    lower,
-                    a: ca,
-                    b: cb,
-                    scale,
-                    shift,
-                });
-            }
+                    )?);
+                }
+                Ok(Mlp {
+                    layers,
+                    activation: ActivationKind::Relu,
+                })
+            };
+            let scale = net("scale")?;
+            let shift = net("shift")?;
+            couplings.push(Coupling {
+                lower,
+                a: widths[0],
+                b: shape.dim - widths[0],
+                scale,
+                shift,
+            });
         }
         Ok(Self {
             couplings,
-            dim,
+            dim: shape.dim,
             sigma,
             params,
         })

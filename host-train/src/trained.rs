@@ -1,14 +1,16 @@
 //! The result of a run: the averaged parameters in core order and the run's statistics, and
 //! the core models built from them.
 
-use crate::params::{core_energy, core_flow};
+use crate::host_model::HostModel;
+use crate::shape::ModelShape;
 use anyhow::Result;
-use emberflow_core::shapes::{PaperEnergy, PaperFlow};
-use emberflow_core::{DiagGaussian, StepStats};
+use emberflow_core::StepStats;
 
 /// The trained parameters (host vectors in core order) and run statistics.
 #[derive(Clone, Debug)]
 pub struct Trained {
+    /// The architecture.
+    pub shape: ModelShape,
     /// Energy network parameters (averaged), core order.
     pub energy: Vec<Vec<f32>>,
     /// Flow parameters (averaged), core order.
@@ -37,19 +39,9 @@ pub struct Trained {
     pub early_stopped: bool,
 }
 
-/// The core flow and tilted energy of a trained run.
-pub fn core_models<
-    const D: usize,
-    const A: usize,
-    const B: usize,
-    const H: usize,
-    const K: usize,
->(
-    trained: &Trained,
-) -> Result<(PaperEnergy<D>, PaperFlow<D, A, B, H, K>)> {
-    let base = DiagGaussian::<D>::isotropic(trained.sigma).map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok((
-        core_energy::<D>(&trained.energy, &base)?,
-        core_flow::<D, A, B, H, K>(&trained.flow, &base)?,
-    ))
+impl Trained {
+    /// The trained model (the exported parameters).
+    pub fn model(&self) -> Result<HostModel> {
+        HostModel::new(&self.shape, self.sigma, &self.energy, &self.flow)
+    }
 }

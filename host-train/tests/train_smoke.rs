@@ -41,7 +41,7 @@ fn data() -> emberflow_train::data::Dataset {
 fn flowmc_run_is_deterministic_across_thread_counts_and_learns() {
     let data = data();
     let mut seen = 0;
-    let a = train::<2, 1, 1, 16, 4>(&data, 1.0, &small(Method::FlowMc, 1), |p| {
+    let a = train(&data, 1.0, &small(Method::FlowMc, 1), |p| {
         seen += 1;
         assert!(p.losses.0.is_finite() && p.losses.1.is_finite());
         assert!(p.stats.local_proposed > 0 && p.stats.global_proposed > 0);
@@ -49,7 +49,7 @@ fn flowmc_run_is_deterministic_across_thread_counts_and_learns() {
     })
     .unwrap();
     assert_eq!(seen, 4);
-    let b = train::<2, 1, 1, 16, 4>(&data, 1.0, &small(Method::FlowMc, 2), |_| true).unwrap();
+    let b = train(&data, 1.0, &small(Method::FlowMc, 2), |_| true).unwrap();
     assert_eq!(
         a.energy, b.energy,
         "same seed, different threads: same energy"
@@ -69,7 +69,7 @@ fn flowmc_run_is_deterministic_across_thread_counts_and_learns() {
 fn baselines_run() {
     let data = data();
     for m in [Method::Ula, Method::ShortRun, Method::Nf] {
-        let t = train::<2, 1, 1, 16, 4>(&data, 1.0, &small(m, 2), |_| true).unwrap();
+        let t = train(&data, 1.0, &small(m, 2), |_| true).unwrap();
         assert_eq!(t.iterations, 40, "{m:?}");
         assert!(
             t.energy
@@ -87,29 +87,34 @@ fn time_budget_and_early_stop() {
     let mut cfg = small(Method::FlowMc, 2);
     cfg.iters = 1_000_000;
     cfg.time_budget = Some(0.5);
-    let t = train::<2, 1, 1, 16, 4>(&data, 1.0, &cfg, |_| true).unwrap();
+    let t = train(&data, 1.0, &cfg, |_| true).unwrap();
     assert!(t.iterations < 1_000_000 && t.seconds < 10.0);
     let mut cfg = small(Method::FlowMc, 2);
     cfg.iters = 100;
-    let t = train::<2, 1, 1, 16, 4>(&data, 1.0, &cfg, |p| p.iteration < 20).unwrap();
+    let t = train(&data, 1.0, &cfg, |p| p.iteration < 20).unwrap();
     assert_eq!(t.iterations, 20);
 }
 
 #[test]
 fn rejects_bad_input() {
     let data = data();
-    assert!(train::<3, 1, 2, 32, 4>(&data, 1.0, &small(Method::FlowMc, 1), |_| true).is_err());
-    assert!(train::<2, 1, 1, 16, 4>(&data, 0.0, &small(Method::FlowMc, 1), |_| true).is_err());
+    let three = TrainConfig {
+        shape: Some(emberflow_train::ModelShape::default_for(3)),
+        ..small(Method::FlowMc, 1)
+    };
+    let err = train(&data, 1.0, &three, |_| true).unwrap_err().to_string();
+    assert!(err.contains("2 columns, the model expects 3"), "{err}");
+    assert!(train(&data, 0.0, &small(Method::FlowMc, 1), |_| true).is_err());
     let mut bad = small(Method::FlowMc, 1);
     bad.sampler.schedule.global = GlobalMove::Isir { particles: 1 };
-    assert!(train::<2, 1, 1, 16, 4>(&data, 1.0, &bad, |_| true).is_err());
+    assert!(train(&data, 1.0, &bad, |_| true).is_err());
     assert!(Method::parse("sgld").is_err());
 }
 
 #[test]
 fn export_decodes_and_samples() {
     let data = data();
-    let t = train::<2, 1, 1, 16, 4>(&data, 1.0, &small(Method::FlowMc, 2), |_| true).unwrap();
+    let t = train(&data, 1.0, &small(Method::FlowMc, 2), |_| true).unwrap();
     let meta = ExportMeta {
         shift: vec![0.5, 0.0],
         scale: vec![2.0, 2.0],
@@ -120,7 +125,7 @@ fn export_decodes_and_samples() {
         metrics: vec![("ebm_weights_mse".into(), 1e-3)],
     };
     for enc in [Encoding::F32, Encoding::I16, Encoding::I8] {
-        let bytes = to_bytes::<2, 1, 1, 16, 4>(&t, &meta, enc, data.values()).unwrap();
+        let bytes = to_bytes(&t, &meta, enc, data.values()).unwrap();
         let m = Model2d::decode(&bytes).unwrap();
         let k = FlowMc::new(&m.energy, &m.flow, m.config()).unwrap();
         let mut rng = Xoshiro128PlusPlus::seed_from_u64(1);
@@ -142,15 +147,14 @@ fn resume_continues_exactly() {
     let data = data();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.efck");
-    let straight =
-        train::<2, 1, 1, 16, 4>(&data, 1.0, &small(Method::FlowMc, 2), |_| true).unwrap();
+    let straight = train(&data, 1.0, &small(Method::FlowMc, 2), |_| true).unwrap();
     // Stop after 20 iterations (checkpoint written on stop), then resume to 40.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut first = small(Method::FlowMc, 2);
     first.checkpoint = Some(path.clone());
     first.stop = Some(stop.clone());
     let flag = stop.clone();
-    let part = train::<2, 1, 1, 16, 4>(&data, 1.0, &first, |p| {
+    let part = train(&data, 1.0, &first, |p| {
         if p.iteration == 20 {
             flag.store(true, std::sync::atomic::Ordering::Relaxed);
         }
@@ -163,7 +167,7 @@ fn resume_continues_exactly() {
     assert_eq!(cp.iteration, 20);
     let mut second = small(Method::FlowMc, 1);
     second.resume = Some(Box::new(cp));
-    let resumed = train::<2, 1, 1, 16, 4>(&data, 1.0, &second, |_| true).unwrap();
+    let resumed = train(&data, 1.0, &second, |_| true).unwrap();
     assert_eq!(resumed.iterations, 40);
     assert_eq!(resumed.energy, straight.energy, "resumed run differs");
     assert_eq!(resumed.flow, straight.flow);
@@ -171,13 +175,13 @@ fn resume_continues_exactly() {
     let mut other = small(Method::FlowMc, 1);
     other.seed = 4;
     other.resume = Some(Box::new(Checkpoint::load(&path).unwrap()));
-    assert!(train::<2, 1, 1, 16, 4>(&data, 1.0, &other, |_| true).is_err());
+    assert!(train(&data, 1.0, &other, |_| true).is_err());
 }
 
 #[test]
 fn early_stopping_keeps_the_best_scored_evaluation() {
-    use emberflow_core::Energy;
-    use emberflow_train::train::{Verdict, core_models, train_scored};
+    use emberflow_core::Potential;
+    use emberflow_train::train::{Verdict, train_scored};
     let data = data();
     let cfg = TrainConfig {
         iters: 80,
@@ -188,8 +192,9 @@ fn early_stopping_keeps_the_best_scored_evaluation() {
     let scores = [5.0, 3.0, 4.0, 2.5, 4.0, f64::NAN, 4.0, 1.0];
     let probe = [0.3f32, -0.2];
     let mut seen: Vec<(u64, f32)> = Vec::new();
-    let t = train_scored::<2, 1, 1, 16, 4>(&data, 1.0, &cfg, |p| {
-        seen.push((p.iteration, p.energy.energy(&probe)));
+    let t = train_scored(&data, 1.0, &cfg, |p| {
+        let mut scratch = vec![0.0; p.energy.scratch_len()];
+        seen.push((p.iteration, p.energy.energy(&probe, &mut scratch)));
         Verdict {
             keep_going: true,
             score: Some(scores[seen.len() - 1]),
@@ -207,7 +212,9 @@ fn early_stopping_keeps_the_best_scored_evaluation() {
     assert_eq!(t.best, Some((seen[argmin].0, 2.5)));
     assert_eq!(t.exported_iteration, 40);
     // The exported parameters are that evaluation's averaged model.
-    let (energy, _) = core_models::<2, 1, 1, 16, 4>(&t).unwrap();
-    assert_eq!(energy.energy(&probe), seen[argmin].1);
+    let mut model = t.model().unwrap();
+    let energy = model.views().unwrap().energy;
+    let mut scratch = vec![0.0; energy.scratch_len()];
+    assert_eq!(energy.energy(&probe, &mut scratch), seen[argmin].1);
     assert_ne!(seen[argmin].1, seen[6].1);
 }

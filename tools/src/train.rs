@@ -4,8 +4,7 @@
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args as ClapArgs;
 use emberflow_core::model::Encoding;
-use emberflow_core::shapes::SUPPORTED_DIMS;
-use emberflow_core::{Adaptation, FlowMcConfig, GlobalMove, Schedule, with_model_shape};
+use emberflow_core::{Adaptation, FlowMcConfig, GlobalMove, Schedule};
 use emberflow_train::data::{
     BuiltIn, Dataset, DigitsOptions, Scaling, Standardizer, default_validation_fraction, digits,
     load_csv, parse_class_weights, parse_classes, spread_ratio, validation_split,
@@ -14,8 +13,9 @@ use emberflow_train::export::{ExportMeta, to_bytes};
 use emberflow_train::fs::write_bytes_atomically as write_atomic;
 use emberflow_train::monitor::{Finished, Monitor};
 use emberflow_train::report::{LogRecord, TrainReport};
-use emberflow_train::train::{Progress, Verdict, core_models, train_scored};
-use emberflow_train::{Method, TrainConfig};
+use emberflow_train::shape::{parse_activation, parse_widths};
+use emberflow_train::train::{Progress, Verdict, train_scored};
+use emberflow_train::{Method, ModelShape, TrainConfig};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -52,6 +52,21 @@ pub struct Args {
     /// Flow draws of the importance-sampled ln Z behind the held-out likelihood.
     #[arg(long, default_value_t = emberflow_train::monitor::DEFAULT_NLL_DRAWS)]
     nll_draws: usize,
+    /// The energy network's hidden widths, input side first, e.g. 32,64,64,64 (1 to 6 layers
+    /// of widths up to 1024). Default: 32,64,64,64 (the paper's) for d ≤ 64; above,
+    /// w,64,64,64 with w = 8·ceil(d/16).
+    #[arg(long)]
+    energy_hidden: Option<String>,
+    /// The energy's hidden activation: leaky-relu (default, slope 0.05), relu, silu or tanh.
+    #[arg(long)]
+    activation: Option<String>,
+    /// Flow blocks (two affine couplings each, 1 to 16). Default: 4 for d ≤ 8, else 2.
+    #[arg(long)]
+    flow_blocks: Option<usize>,
+    /// The flow conditioners' hidden widths (1 to 3 ReLU layers). Default: 16 at d = 2, 32
+    /// for 3 ≤ d ≤ 31, 27 + floor(3d/8) from d = 32 (the paper's 39 at 32 and 51 at 64).
+    #[arg(long)]
+    flow_hidden: Option<String>,
     /// flowmc (default), ula, short-run or nf.
     #[arg(long, default_value = "flowmc")]
     method: String,
@@ -237,10 +252,7 @@ pub fn run(args: &Args) -> Result<()> {
             scaling.name()
         );
     }
-    let dim = loaded.data.dim();
-    if !SUPPORTED_DIMS.contains(&dim) {
-        bail!("the data have {dim} columns; supported dimensions are {SUPPORTED_DIMS:?}");
-    }
+    let shape = model_shape(args, loaded.data.dim())?;
     let global = if args.particles == 0 {
         GlobalMove::Imh
     } else {
@@ -295,13 +307,34 @@ pub fn run(args: &Args) -> Result<()> {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         eval_every: args.eval_every.max(1),
         device: emberflow_train::device::parse_device(&args.device).context("--device")?,
+        shape: Some(shape),
         ..TrainConfig::default()
     };
-    with_model_shape!(dim, run_shape(args, &loaded, scaling, &config, encoding))
-        .expect("dimension checked above")
+    run_model(args, &loaded, scaling, &config, encoding)
 }
 
-fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>(
+/// The architecture: the default of the data's dimension, with the options' changes.
+fn model_shape(args: &Args, dim: usize) -> Result<ModelShape> {
+    let mut shape = ModelShape::default_for(dim);
+    if let Some(w) = &args.energy_hidden {
+        shape.energy_hidden = parse_widths(w, "--energy-hidden")?;
+    }
+    if let Some(a) = &args.activation {
+        shape.activation = parse_activation(a).context("--activation")?;
+    }
+    if let Some(k) = args.flow_blocks {
+        shape.flow_blocks = k;
+    }
+    if let Some(w) = &args.flow_hidden {
+        shape.flow_hidden = parse_widths(w, "--flow-hidden")?;
+    }
+    shape
+        .validate()
+        .with_context(|| format!("the data have {dim} columns"))?;
+    Ok(shape)
+}
+
+fn run_model(
     args: &Args,
     loaded: &Loaded,
     scaling: Scaling,
@@ -316,7 +349,12 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
     // The scaling is fitted on the training rows only.
     let std = Standardizer::for_scaling(&split.train, scaling).map_err(|e| anyhow!("{e}"))?;
     let model_data = std.apply(&split.train).map_err(|e| anyhow!("{e}"))?;
-    let mut monitor = Monitor::<D>::new(loaded.truth, std.clone(), args.seed);
+    if !args.quiet
+        && let Some(shape) = &config.shape
+    {
+        eprintln!("model: {shape}");
+    }
+    let mut monitor = Monitor::new(loaded.truth, std.clone(), args.seed);
     if !split.validation.is_empty() {
         let val = std.apply(&split.validation).map_err(|e| anyhow!("{e}"))?;
         if !quiet_flag(args) {
@@ -344,45 +382,44 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
         keep_best: validating && args.keep.as_deref() != Some("last"),
         ..config.clone()
     };
-    let trained =
-        train_scored::<D, A, B, H, K>(&model_data, 1.0, config, |p: &Progress<'_, D, _>| {
-            let r = monitor.record(p, config);
-            if !quiet {
-                let mut line = format!(
-                    "\r[{:>6}/{}] {:>6.1}s  acc {:.2}/{:.2}  gap {:+.3}  flow {:.3}",
-                    r.iteration,
-                    config.iters,
-                    r.seconds,
-                    r.local_acceptance,
-                    r.global_acceptance,
-                    p.losses.0,
-                    p.losses.1
-                );
-                if let Some(m) = r.ebm_mse {
-                    line += &format!("  EBM MSE {m:.1e}");
-                }
-                if let Some(m) = r.neg_mse {
-                    line += &format!("  neg MSE {m:.1e}");
-                }
-                if let Some(m) = r.log_density_err {
-                    line += &format!("  ln p err {m:.3}");
-                }
-                if let Some(m) = r.rhat {
-                    line += &format!("  R^ {m:.3}");
-                }
-                if let (Some(t), Some(v)) = (r.train_nll, r.val_nll) {
-                    line += &format!("  NLL train/val {t:.3}/{v:.3}");
-                }
-                eprint!("{line}   ");
-                std::io::stderr().flush().ok();
+    let trained = train_scored(&model_data, 1.0, config, |p: &Progress<'_>| {
+        let r = monitor.record(p, config);
+        if !quiet {
+            let mut line = format!(
+                "\r[{:>6}/{}] {:>6.1}s  acc {:.2}/{:.2}  gap {:+.3}  flow {:.3}",
+                r.iteration,
+                config.iters,
+                r.seconds,
+                r.local_acceptance,
+                r.global_acceptance,
+                p.losses.0,
+                p.losses.1
+            );
+            if let Some(m) = r.ebm_mse {
+                line += &format!("  EBM MSE {m:.1e}");
             }
-            let score = r.val_nll.or(validating.then_some(f64::NAN));
-            log.push(r);
-            Verdict {
-                keep_going: true,
-                score,
+            if let Some(m) = r.neg_mse {
+                line += &format!("  neg MSE {m:.1e}");
             }
-        })?;
+            if let Some(m) = r.log_density_err {
+                line += &format!("  ln p err {m:.3}");
+            }
+            if let Some(m) = r.rhat {
+                line += &format!("  R^ {m:.3}");
+            }
+            if let (Some(t), Some(v)) = (r.train_nll, r.val_nll) {
+                line += &format!("  NLL train/val {t:.3}/{v:.3}");
+            }
+            eprint!("{line}   ");
+            std::io::stderr().flush().ok();
+        }
+        let score = r.val_nll.or(validating.then_some(f64::NAN));
+        log.push(r);
+        Verdict {
+            keep_going: true,
+            score,
+        }
+    })?;
     if !quiet {
         eprintln!();
     }
@@ -407,15 +444,17 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
     }
 
     // Final evaluation on the exported (averaged) model.
-    let (energy, flow) = core_models::<D, A, B, H, K>(&trained)?;
+    let mut model = trained.model()?;
+    let views = model.views()?;
+    let (energy, flow) = (&views.energy, &views.flow);
     let Finished {
         metrics,
         ebm_weights: final_ebm,
         neg_weights: fresh_weights,
-    } = monitor.finish(&energy, &flow, config, trained.seconds);
+    } = monitor.finish(energy, flow, config, trained.seconds);
     // The model choice first: the file keeps the first MAX_METRICS entries.
     let mut chosen: Vec<(String, f32)> = Vec::new();
-    if let Some(l) = monitor.likelihood(&energy, &flow, config.threads) {
+    if let Some(l) = monitor.likelihood(energy, flow, config.threads) {
         chosen.push((
             "selected_iteration".into(),
             trained.exported_iteration as f32,
@@ -456,12 +495,16 @@ fn run_shape<const D: usize, const A: usize, const B: usize, const H: usize, con
         seed: args.seed,
         metrics: metrics.clone(),
     };
-    let probes: Vec<f32> = model_data.values().iter().take(2000 * D).copied().collect();
-    let bytes = to_bytes::<D, A, B, H, K>(&trained, &meta, encoding, &probes)?;
+    let probes: Vec<f32> = model_data
+        .values()
+        .iter()
+        .take(2000 * model_data.dim())
+        .copied()
+        .collect();
+    let bytes = to_bytes(&trained, &meta, encoding, &probes)?;
     write_atomic(&args.out, &bytes)?;
     for name in &args.also {
-        let extra =
-            to_bytes::<D, A, B, H, K>(&trained, &meta, parse_encoding(name, "--also")?, &probes)?;
+        let extra = to_bytes(&trained, &meta, parse_encoding(name, "--also")?, &probes)?;
         let stem = args
             .out
             .file_stem()

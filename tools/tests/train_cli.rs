@@ -105,7 +105,7 @@ fn argument_and_file_errors() {
     std::fs::write(&wide, "1\n2\n3\n").unwrap();
     fails_with(
         &["train", "--data", wide.to_str().unwrap(), "--out", out],
-        "supported dimensions",
+        "at least 2 coordinates",
     );
     fails_with(
         &[
@@ -328,4 +328,158 @@ fn a_validation_split_logs_the_held_out_likelihood() {
         png.to_str().unwrap(),
     ]);
     assert!(ok && png.exists(), "{err}");
+}
+
+/// A CSV of `n` rows of a two-mode mixture in `d` dimensions (weights 0.3 / 0.7 at ∓2 along
+/// the first axis, every coordinate in its own units).
+fn mixture_csv(path: &std::path::Path, d: usize, n: usize) {
+    use emberflow_core::Xoshiro128PlusPlus;
+    use emberflow_core::random::{standard_normal, uniform_open01};
+    let mut rng = Xoshiro128PlusPlus::seed_from_u64(d as u64);
+    let mut text = String::new();
+    for _ in 0..n {
+        let centre = if uniform_open01(&mut rng) < 0.3 {
+            -2.0
+        } else {
+            2.0
+        };
+        let row: Vec<String> = (0..d)
+            .map(|i| {
+                let z = standard_normal(&mut rng);
+                let v = if i == 0 {
+                    centre + 0.5 * z
+                } else {
+                    (1.0 + i as f32) * z
+                };
+                format!("{v}")
+            })
+            .collect();
+        text += &row.join(",");
+        text.push('\n');
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// The model file's dimension and layer shapes, read back through core's run-time reader.
+fn file_shape(path: &std::path::Path) -> (usize, Vec<usize>, usize, usize) {
+    use emberflow_core::model::{AnyEncoding, ModelView};
+    use emberflow_core::runtime::FileModel;
+    let bytes = std::fs::read(path).unwrap();
+    let view = ModelView::parse(&bytes).unwrap();
+    let d = usize::from(view.header().dim);
+    let mut storage = vec![0.0; FileModel::<'_, AnyEncoding, 32>::storage_len(d)];
+    let model = FileModel::<'_, AnyEncoding, 32>::from_view(&view, &mut storage).unwrap();
+    let energy = model.energy.as_ref().unwrap();
+    let widths = energy.net().layers().iter().map(|l| l.outputs()).collect();
+    let flow = model.flow.as_ref().unwrap();
+    let cond = flow.couplings()[0].scale_net.layers().len() - 1;
+    (d, widths, flow.couplings().len(), cond)
+}
+
+#[test]
+fn trains_24_and_100_dimensional_csv_data_with_default_and_chosen_shapes() {
+    let dir = tempfile::tempdir().unwrap();
+    for d in [24usize, 100] {
+        let csv = dir.path().join(format!("mix{d}.csv"));
+        mixture_csv(&csv, d, 300);
+        let out = dir.path().join(format!("m{d}.efm"));
+        let (ok, stdout, stderr) = emberflow(&[
+            "train",
+            "--data",
+            csv.to_str().unwrap(),
+            "--iters",
+            "12",
+            "--eval-every",
+            "6",
+            "--batch",
+            "32",
+            "--bank",
+            "64",
+            "--particles",
+            "8",
+            "--mala-steps",
+            "2",
+            "--nll-draws",
+            "256",
+            "--validation",
+            "0.2",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(ok, "d = {d}: {stderr}");
+        assert!(stdout.contains("val_nll"), "{stdout}");
+        let (dim, widths, couplings, cond) = file_shape(&out);
+        assert_eq!(dim, d);
+        // the default shape of d (ModelShape::default_for): 2 blocks
+        let first = if d <= 64 { 32 } else { 8 * d.div_ceil(16) };
+        assert_eq!(widths, [first, 64, 64, 64, 1], "d = {d}");
+        assert_eq!((couplings, cond), (4, 1));
+        let (ok, text, err) = emberflow(&["inspect", out.to_str().unwrap()]);
+        assert!(ok, "{err}");
+        assert!(text.contains(&format!("{d}")), "{text}");
+    }
+    // a chosen architecture: one hidden layer of 7, silu, 3 blocks with two-layer conditioners
+    let csv = dir.path().join("mix24.csv");
+    let out = dir.path().join("chosen.efm");
+    let (ok, _, stderr) = emberflow(&[
+        "train",
+        "--data",
+        csv.to_str().unwrap(),
+        "--energy-hidden",
+        "7",
+        "--activation",
+        "silu",
+        "--flow-blocks",
+        "3",
+        "--flow-hidden",
+        "9,5",
+        "--iters",
+        "6",
+        "--eval-every",
+        "3",
+        "--batch",
+        "16",
+        "--bank",
+        "32",
+        "--particles",
+        "4",
+        "--mala-steps",
+        "1",
+        "--nll-draws",
+        "64",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("energy 7 (silu), flow 3 blocks"),
+        "{stderr}"
+    );
+    assert_eq!(file_shape(&out), (24, vec![7, 1], 6, 2));
+    // shapes outside the limits
+    let bad = |flag: &str, value: &str, needle: &str| {
+        fails_with(
+            &[
+                "train",
+                "--data",
+                csv.to_str().unwrap(),
+                flag,
+                value,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            needle,
+        )
+    };
+    bad("--energy-hidden", "8,8,8,8,8,8,8", "7 hidden layers");
+    bad("--energy-hidden", "2000", "width 2000");
+    bad(
+        "--energy-hidden",
+        "8,zero",
+        "`zero` is not a positive width",
+    );
+    bad("--flow-blocks", "17", "--flow-blocks 17");
+    bad("--flow-hidden", "4,4,4,4", "4 hidden layers");
+    bad("--activation", "gelu", "unknown activation `gelu`");
 }

@@ -29,7 +29,7 @@ pub use run::{Adapt, Observer, Overrides, Protocol, Run, Step, parse_adapt, pars
 pub use sampler::Sampler;
 pub use stats::StepStats;
 pub use target::{Fixed, Potential, Proposal};
-pub use ula::ula;
+pub use ula::{ula, ula_scratch_len};
 
 #[inline]
 fn all_finite(v: &[f32]) -> bool {

@@ -8,29 +8,42 @@
 //! step: `D` normals, one [`standard_normal`] each (its Box–Muller partner is discarded),
 //! always; a move to a non-finite state is dropped (the state stays where it was).
 
-use crate::energy::Energy;
+use super::target::Potential;
 use crate::math;
 use crate::random::standard_normal;
 use rand_core::RngCore;
 
-/// `steps` ULA moves of `x` on `target` with step size `eta`.
-pub fn ula<const D: usize, U: Energy<D>, R: RngCore + ?Sized>(
+/// Scratch floats [`ula`] needs on `target`: the gradient, the proposed state and the
+/// target's own.
+pub fn ula_scratch_len<U: Potential + ?Sized>(target: &U) -> usize {
+    2 * target.dim() + target.scratch_len()
+}
+
+/// `steps` ULA moves of `x` (`target.dim()` values) on `target` with step size `eta`, on
+/// caller `scratch` of [`ula_scratch_len`] floats (too short a scratch or a state of another
+/// length: nothing moves, no draw is made).
+pub fn ula<U: Potential + ?Sized, R: RngCore + ?Sized>(
     target: &U,
-    x: &mut [f32; D],
+    x: &mut [f32],
     eta: f32,
     steps: usize,
     rng: &mut R,
+    scratch: &mut [f32],
 ) {
+    let d = target.dim();
+    if x.len() != d || scratch.len() < ula_scratch_len(target) {
+        return;
+    }
     let noise = math::sqrt(2.0 * eta);
-    let mut g = [0.0f32; D];
+    let (g, rest) = scratch.split_at_mut(d);
+    let (next, inner) = rest.split_at_mut(d);
     for _ in 0..steps {
-        target.energy_and_grad(x, &mut g);
-        let mut next = *x;
-        for i in 0..D {
+        target.energy_and_grad(x, g, inner);
+        for i in 0..d {
             next[i] = x[i] - eta * g[i] + noise * standard_normal(rng);
         }
         if next.iter().all(|v| v.is_finite()) {
-            *x = next;
+            x.copy_from_slice(next);
         }
     }
 }
@@ -38,7 +51,22 @@ pub fn ula<const D: usize, U: Energy<D>, R: RngCore + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::energy::Energy;
+    use crate::mcmc::Fixed;
     use crate::random::Xoshiro128PlusPlus;
+
+    /// [`ula`] on a typed energy, with its own scratch.
+    fn ula<const D: usize, U: Energy<D>>(
+        target: &U,
+        x: &mut [f32; D],
+        eta: f32,
+        steps: usize,
+        rng: &mut Xoshiro128PlusPlus,
+    ) {
+        let t = Fixed::<U, D>(target);
+        let mut scratch = [0.0f32; 16];
+        super::ula(&t, x, eta, steps, rng, &mut scratch[..ula_scratch_len(&t)]);
+    }
     use crate::targets::Gaussian;
 
     #[test]

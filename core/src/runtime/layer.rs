@@ -4,6 +4,7 @@
 //! and the typed network of the same shape give the same bits.
 
 use crate::error::Error;
+use crate::kernels::gemv_t_rows;
 use crate::model::view::dense::{
     AnyEncoding, Encodings, check_dense, dense_backward, dense_forward,
 };
@@ -16,6 +17,10 @@ use core::marker::PhantomData;
 pub struct Layer<'a, E: Encodings = AnyEncoding> {
     encoding: Encoding,
     data: &'a [u8],
+    /// The weights transposed (`inputs × outputs`, row-major) and the biases, for the
+    /// vectorised host form ([`Layer::from_f32_transposed`]); empty otherwise.
+    transposed: &'a [f32],
+    bias: &'a [f32],
     inputs: u16,
     outputs: u16,
     accepted: PhantomData<E>,
@@ -26,6 +31,8 @@ impl<'a, E: Encodings> Layer<'a, E> {
     pub const EMPTY: Self = Self {
         encoding: Encoding::F32,
         data: &[],
+        transposed: &[],
+        bias: &[],
         inputs: 0,
         outputs: 0,
         accepted: PhantomData,
@@ -45,6 +52,8 @@ impl<'a, E: Encodings> Layer<'a, E> {
         Ok(Self {
             encoding: t.encoding,
             data: t.data,
+            transposed: &[],
+            bias: &[],
             inputs,
             outputs,
             accepted: PhantomData,
@@ -66,10 +75,38 @@ impl<'a, E: Encodings> Layer<'a, E> {
         Ok(Self {
             encoding: Encoding::F32,
             data,
+            transposed: &[],
+            bias: &[],
             inputs: i,
             outputs: o,
             accepted: PhantomData,
         })
+    }
+
+    /// [`Layer::from_f32`] with a transposed copy of the weights, `transposed[i·outputs + o] =
+    /// W[o][i]` (checked, bit for bit; [`Error::InvalidShape`] otherwise), which the forward
+    /// pass walks input by input, vectorised across the outputs — the same sums in the same
+    /// order, so the same bits as the row form. A host's form: it needs the weights twice.
+    pub fn from_f32_transposed(
+        params: &'a [f32],
+        transposed: &'a [f32],
+        inputs: usize,
+        outputs: usize,
+    ) -> Result<Self, Error> {
+        let mut layer = Self::from_f32(params, inputs, outputs)?;
+        let (w, bias) = params.split_at(inputs * outputs);
+        let matches = transposed.len() == w.len()
+            && w.chunks_exact(inputs).enumerate().all(|(o, row)| {
+                row.iter()
+                    .enumerate()
+                    .all(|(i, v)| v.to_bits() == transposed[i * outputs + o].to_bits())
+            });
+        if !matches {
+            return Err(Error::InvalidShape);
+        }
+        layer.transposed = transposed;
+        layer.bias = bias;
+        Ok(layer)
     }
 
     /// Input width.
@@ -93,7 +130,16 @@ impl<'a, E: Encodings> Layer<'a, E> {
     #[inline]
     pub fn forward(&self, x: &[f32], y: &mut [f32]) {
         if let (Some(x), Some(y)) = (x.get(..self.inputs()), y.get_mut(..self.outputs())) {
-            dense_forward::<E>(self.encoding, self.data, x, y)
+            // a narrow layer (e.g. an output layer of one row) keeps its sums in registers in
+            // the row form; the column form vectorises across eight or more outputs
+            if self.transposed.is_empty() || self.outputs() < 8 {
+                dense_forward::<E>(self.encoding, self.data, x, y)
+            } else {
+                gemv_t_rows(self.transposed, x, y);
+                for (yo, b) in y.iter_mut().zip(self.bias) {
+                    *yo += b;
+                }
+            }
         }
     }
 

@@ -18,10 +18,11 @@
 mod state;
 
 pub use crate::config::{Method, TrainConfig};
-pub use crate::trained::{Trained, core_models};
-use anyhow::{Context, Result, bail};
+use crate::host_model::{HostEnergy, HostFlow};
+use crate::shape::ModelShape;
+pub use crate::trained::Trained;
+use anyhow::{Result, bail};
 use emberflow_core::StepStats;
-use emberflow_core::shapes::{PaperEnergy, PaperFlow, flow_shape};
 use state::TrainState;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -30,17 +31,17 @@ use crate::data::Dataset;
 
 /// What the observer sees every `eval_every` iterations.
 #[derive(Debug)]
-pub struct Progress<'a, const D: usize, F> {
+pub struct Progress<'a> {
     /// Iteration just finished (1-based).
     pub iteration: u64,
     /// Seconds of training so far; the time spent in the observer is not counted.
     pub seconds: f64,
     /// The averaged (exported) energy in model units.
-    pub energy: &'a PaperEnergy<D>,
+    pub energy: &'a HostEnergy<'a>,
     /// The averaged (exported) flow in model units.
-    pub flow: &'a F,
-    /// The current negatives' bank (model units).
-    pub bank: &'a [[f32; D]],
+    pub flow: &'a HostFlow<'a>,
+    /// The current negatives' bank (model units), row-major `chains × d`.
+    pub bank: &'a [f32],
     /// Sampler statistics since the last call.
     pub stats: StepStats,
     /// Last EBM loss (`mean E⁺ − mean E⁻`) and flow loss.
@@ -59,13 +60,15 @@ pub struct Verdict {
 
 /// Train on `data` (already standardised; `sigma` is the base σ in those units), calling
 /// `observe` every `eval_every` iterations; `observe` returning `false` stops the run.
-pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>(
+///
+/// The model has the shape `config.shape`, or [`ModelShape::default_for`] the data's dimension.
+pub fn train(
     data: &Dataset,
     sigma: f32,
     config: &TrainConfig,
-    mut observe: impl FnMut(&Progress<'_, D, PaperFlow<D, A, B, H, K>>) -> bool,
+    mut observe: impl FnMut(&Progress<'_>) -> bool,
 ) -> Result<Trained> {
-    train_scored::<D, A, B, H, K>(data, sigma, config, |p| Verdict {
+    train_scored(data, sigma, config, |p| Verdict {
         keep_going: observe(p),
         score: None,
     })
@@ -75,34 +78,33 @@ pub fn train<const D: usize, const A: usize, const B: usize, const H: usize, con
 /// a row without a better score (0: never), and with `config.keep_best` the exported
 /// parameters are those of the best-scoring evaluation, kept as a snapshot of the state
 /// (a state snapshot, the roll-back's machinery).
-pub fn train_scored<
-    const D: usize,
-    const A: usize,
-    const B: usize,
-    const H: usize,
-    const K: usize,
->(
+pub fn train_scored(
     data: &Dataset,
     sigma: f32,
     config: &TrainConfig,
-    mut observe: impl FnMut(&Progress<'_, D, PaperFlow<D, A, B, H, K>>) -> Verdict,
+    mut observe: impl FnMut(&Progress<'_>) -> Verdict,
 ) -> Result<Trained> {
-    if data.dim() != D {
-        bail!("data have {} columns, the model expects {D}", data.dim());
+    let shape = config
+        .shape
+        .clone()
+        .unwrap_or_else(|| ModelShape::default_for(data.dim()));
+    if data.dim() != shape.dim {
+        bail!(
+            "the data have {} columns, the model expects {}",
+            data.dim(),
+            shape.dim
+        );
     }
+    shape.validate()?;
     if data.len() < 2 {
         bail!("need at least 2 data points, got {}", data.len());
-    }
-    let (hidden, blocks) = flow_shape(D).context("unsupported dimension")?;
-    if (hidden, blocks) != (H, K) {
-        bail!("flow shape mismatch");
     }
     config
         .sampler
         .validate()
         .map_err(|e| anyhow::anyhow!("sampler settings: {e}"))?;
 
-    let mut state = TrainState::<D, A, B, H, K>::new(data, sigma, config)?;
+    let mut state = TrainState::new(data, sigma, &shape, config)?;
     if let Some(cp) = &config.resume {
         state.resume(cp)?;
     }
@@ -132,7 +134,7 @@ pub fn train_scored<
         }
         state.begin_iteration();
         let positives = state.data_batch()?;
-        let negatives = state.negatives();
+        let negatives = state.negatives()?;
         state.energy_step(&positives, &negatives)?;
         state.flow_step(&positives, &negatives)?;
         if state.diverged()? {
@@ -152,13 +154,13 @@ pub fn train_scored<
             let observe_start = Instant::now();
             let seconds = clock(observing);
             let (stats, losses) = (state.window, state.losses);
-            let seen = state.observed()?;
+            let (bank, seen) = state.observed()?;
             let verdict = observe(&Progress {
                 iteration: it,
                 seconds,
-                energy: seen.energy,
-                flow: seen.flow,
-                bank: &seen.bank,
+                energy: &seen.energy,
+                flow: &seen.flow,
+                bank: &bank,
                 stats,
                 losses,
             });
@@ -192,8 +194,9 @@ pub fn train_scored<
     if interrupted && let Some(path) = &config.checkpoint {
         state.snapshot()?.save(path)?;
     }
-    let chains = &state.bank.chains;
-    let step_size = chains.iter().map(|c| c.step_size).sum::<f32>() / chains.len().max(1) as f32;
+    let bank = &state.bank;
+    let step_size =
+        (0..bank.len()).map(|k| bank.step_size(k)).sum::<f32>() / bank.len().max(1) as f32;
     let (iterations, skipped, stats, rollbacks) = (
         state.iteration,
         state.skipped,
@@ -211,6 +214,7 @@ pub fn train_scored<
         exported_iteration = *it;
     }
     Ok(Trained {
+        shape,
         energy,
         flow,
         sigma,

@@ -5,30 +5,26 @@ use crate::adam::Adam;
 use crate::checkpoint::Checkpoint;
 use crate::config::{Method, TrainConfig};
 use crate::data::{Dataset, subsample};
+use crate::host_model::{HostModel, Views};
 use crate::nets::{EnergyNet, FlowNet, ParamList};
-use crate::params::{core_energy, core_flow, to_host, update_energy, update_flow};
+use crate::params::to_host;
 use crate::sampler::Bank;
+use crate::shape::ModelShape;
 use anyhow::{Result, bail};
 use candle_core::{Device, Tensor, Var};
-use emberflow_core::mcmc::ula;
+use emberflow_core::mcmc::{ula, ula_scratch_len};
 use emberflow_core::random::uniform_open01;
-use emberflow_core::shapes::{PaperEnergy, PaperFlow};
-use emberflow_core::{DiagGaussian, SeedStream, StepStats, Xoshiro128PlusPlus, chain_rng, shuffle};
+use emberflow_core::{SeedStream, StepStats, Xoshiro128PlusPlus, chain_rng, shuffle};
 
 /// The state of a run between two iterations: the candle networks and their optimisers, the
 /// core copies the sampler runs on, the parameter averages that are exported, the chain bank,
 /// the data order and the run's counters.
-pub(crate) struct TrainState<
-    'a,
-    const D: usize,
-    const A: usize,
-    const B: usize,
-    const H: usize,
-    const K: usize,
-> {
+pub(crate) struct TrainState<'a> {
     config: &'a TrainConfig,
     data: &'a Dataset,
     sigma: f32,
+    /// Data dimension.
+    dim: usize,
     energy_net: EnergyNet,
     flow_net: FlowNet,
     opt_e: Adam,
@@ -47,13 +43,11 @@ pub(crate) struct TrainState<
     f_now: Vec<Vec<f32>>,
     e_avg: Vec<Vec<f32>>,
     f_avg: Vec<Vec<f32>>,
-    /// Core models of the current parameters (what the sampler runs on).
-    target: PaperEnergy<D>,
-    flow: PaperFlow<D, A, B, H, K>,
-    /// Core models of the averaged parameters (what the observer sees).
-    averaged: PaperEnergy<D>,
-    averaged_flow: PaperFlow<D, A, B, H, K>,
-    pub(crate) bank: Bank<D>,
+    /// The core model of the current parameters (what the sampler runs on).
+    current: HostModel,
+    /// The core model of the averaged parameters (what the observer sees).
+    averaged: HostModel,
+    pub(crate) bank: Bank,
     /// Chains (and data points) per iteration.
     n: usize,
     /// Dimension, batch and bank size: a checkpoint must match them.
@@ -73,13 +67,6 @@ pub(crate) struct TrainState<
     last_skipped: u64,
 }
 
-/// A state with the run's input, for [`TrainState::observed`].
-pub(crate) struct Observed<'s, const D: usize, F> {
-    pub(crate) energy: &'s PaperEnergy<D>,
-    pub(crate) flow: &'s F,
-    pub(crate) bank: Vec<[f32; D]>,
-}
-
 fn exp_average(avg: &mut [Vec<f32>], now: &[Vec<f32>], decay: f32) {
     for (a, n) in avg.iter_mut().zip(now) {
         for (x, y) in a.iter_mut().zip(n) {
@@ -88,10 +75,10 @@ fn exp_average(avg: &mut [Vec<f32>], now: &[Vec<f32>], decay: f32) {
     }
 }
 
-fn rows_tensor<const D: usize>(rows: &[[f32; D]], device: &Device) -> Result<Tensor> {
+fn rows_tensor(rows: &[f32], dim: usize, device: &Device) -> Result<Tensor> {
     Ok(Tensor::from_vec(
-        rows.as_flattened().to_vec(),
-        (rows.len(), D),
+        rows.to_vec(),
+        (rows.len() / dim, dim),
         device,
     )?)
 }
@@ -101,34 +88,40 @@ fn values(p: &ParamList) -> Result<Vec<Vec<f32>>> {
     to_host(&tensors)
 }
 
-impl<'a, const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>
-    TrainState<'a, D, A, B, H, K>
-{
+impl<'a> TrainState<'a> {
     /// The start of a run: networks initialised from [`SeedStream::TRAINING`] (E ≡ 0, T = Id up
     /// to the initialisation), the bank started from flow samples.
-    pub(crate) fn new(data: &'a Dataset, sigma: f32, config: &'a TrainConfig) -> Result<Self> {
-        let base =
-            DiagGaussian::<D>::isotropic(sigma).map_err(|e| anyhow::anyhow!("base σ: {e}"))?;
+    pub(crate) fn new(
+        data: &'a Dataset,
+        sigma: f32,
+        model_shape: &ModelShape,
+        config: &'a TrainConfig,
+    ) -> Result<Self> {
+        if !(sigma.is_finite() && sigma > 0.0) {
+            bail!("base σ: must be positive and finite, got {sigma}");
+        }
+        let dim = model_shape.dim;
         let mut rng = SeedStream::TRAINING.rng(config.seed);
-        let energy_net = EnergyNet::new_on(D, &mut rng, &config.device)?;
-        let flow_net = FlowNet::new_on(D, H, K, sigma, &mut rng, &config.device)?;
+        let energy_net = EnergyNet::new_on(model_shape, &mut rng, &config.device)?;
+        let flow_net = FlowNet::new_on(model_shape, sigma, &mut rng, &config.device)?;
         let opt_e = Adam::new(energy_net.params.vars.clone(), config.lr_energy)?;
         let opt_f = Adam::new(flow_net.params.vars.clone(), config.lr_flow)?;
         let e_now = values(&energy_net.params)?;
         let f_now = values(&flow_net.params)?;
-        let target = core_energy::<D>(&e_now, &base)?;
-        let flow = core_flow::<D, A, B, H, K>(&f_now, &base)?;
-        let averaged = core_energy::<D>(&e_now, &base)?;
-        let averaged_flow = core_flow::<D, A, B, H, K>(&f_now, &base)?;
-        let bank = Bank::from_flow(
-            config.bank.max(config.batch),
-            &target,
-            &flow,
-            config.step_size,
-            config.seed,
-        );
-        let n = config.batch.min(bank.chains.len());
-        let shape = [D as u64, config.batch as u64, bank.chains.len() as u64];
+        let mut current = HostModel::new(model_shape, sigma, &e_now, &f_now)?;
+        let averaged = current.clone();
+        let bank = {
+            let v = current.views()?;
+            Bank::from_flow(
+                config.bank.max(config.batch),
+                &v.energy,
+                &v.flow,
+                config.step_size,
+                config.seed,
+            )
+        };
+        let n = config.batch.min(bank.len());
+        let shape = [dim as u64, config.batch as u64, bank.len() as u64];
         let energy_tensors = energy_net.params.vars.len();
         let all_vars: Vec<Var> = energy_net
             .params
@@ -141,6 +134,7 @@ impl<'a, const D: usize, const A: usize, const B: usize, const H: usize, const K
             config,
             data,
             sigma,
+            dim,
             energy_net,
             flow_net,
             opt_e,
@@ -154,10 +148,8 @@ impl<'a, const D: usize, const A: usize, const B: usize, const H: usize, const K
             f_avg: f_now.clone(),
             e_now,
             f_now,
-            target,
-            flow,
+            current,
             averaged,
-            averaged_flow,
             bank,
             n,
             shape,
@@ -184,7 +176,7 @@ impl<'a, const D: usize, const A: usize, const B: usize, const H: usize, const K
         params.extend(self.f_now.iter().cloned());
         let mut averages = self.e_avg.clone();
         averages.extend(self.f_avg.iter().cloned());
-        let chains = &self.bank.chains;
+        let bank = &self.bank;
         Ok(Checkpoint {
             iteration: self.iteration,
             shape: self.shape,
@@ -199,9 +191,9 @@ impl<'a, const D: usize, const A: usize, const B: usize, const H: usize, const K
             lr_factor: self.lr_factor,
             averages,
             energy_tensors: self.energy_tensors as u64,
-            bank_x: chains.iter().flat_map(|c| c.x).collect(),
-            bank_step: chains.iter().map(|c| c.step_size).collect(),
-            bank_accept: chains.iter().map(|c| c.acceptance).collect(),
+            bank_x: bank.states(),
+            bank_step: (0..bank.len()).map(|k| bank.step_size(k)).collect(),
+            bank_accept: (0..bank.len()).map(|k| bank.acceptance(k)).collect(),
             counters: [self.skipped.0, self.skipped.1, self.rollbacks],
         })
     }
@@ -219,8 +211,18 @@ impl<'a, const D: usize, const A: usize, const B: usize, const H: usize, const K
             );
         }
         let et = self.energy_tensors;
-        if cp.params.len() != self.all_vars.len() || cp.energy_tensors as usize != et {
-            bail!("the checkpoint's parameters do not match this model");
+        if cp.params.len() != self.all_vars.len()
+            || cp.energy_tensors as usize != et
+            || cp
+                .params
+                .iter()
+                .zip(&self.all_vars)
+                .any(|(p, v)| p.len() != v.as_tensor().elem_count())
+        {
+            bail!(
+                "the checkpoint's parameters do not match this model's shape ({})",
+                self.current.shape()
+            );
         }
         let to_tensors = |lists: &[Vec<f32>]| -> Result<Vec<Tensor>> {
             lists
@@ -245,17 +247,19 @@ impl<'a, const D: usize, const A: usize, const B: usize, const H: usize, const K
             .set_moments(m[..et].to_vec(), v[..et].to_vec(), cp.adam_t[0]);
         self.opt_f
             .set_moments(m[et..].to_vec(), v[et..].to_vec(), cp.adam_t[1]);
-        let chains = &mut self.bank.chains;
-        if cp.bank_x.len() != chains.len() * D
-            || cp.bank_step.len() != chains.len()
-            || cp.bank_accept.len() != chains.len()
+        let (bank, d) = (&mut self.bank, self.dim);
+        let chains = bank.len();
+        if cp.bank_x.len() != chains * d
+            || cp.bank_step.len() != chains
+            || cp.bank_accept.len() != chains
         {
             bail!("the checkpoint's chains do not match this run");
         }
-        for (k, c) in chains.iter_mut().enumerate() {
-            c.x.copy_from_slice(&cp.bank_x[k * D..(k + 1) * D]);
-            c.step_size = cp.bank_step[k];
-            c.acceptance = cp.bank_accept[k];
+        for k in 0..chains {
+            let c = bank.chain(k);
+            c.x.copy_from_slice(&cp.bank_x[k * d..(k + 1) * d]);
+            *c.step_size = cp.bank_step[k];
+            *c.acceptance = cp.bank_accept[k];
         }
         self.iteration = cp.iteration;
         self.rng = Xoshiro128PlusPlus::from_state(cp.rng);
@@ -266,8 +270,7 @@ impl<'a, const D: usize, const A: usize, const B: usize, const H: usize, const K
         self.f_avg = cp.averages[et..].to_vec();
         self.e_now = cp.params[..et].to_vec();
         self.f_now = cp.params[et..].to_vec();
-        update_energy(&mut self.target, &self.e_now)?;
-        update_flow(&mut self.flow, &self.f_now)?;
+        self.current.set(&self.e_now, &self.f_now)?;
         Ok(())
     }
 
@@ -312,7 +315,7 @@ impl<'a, const D: usize, const A: usize, const B: usize, const H: usize, const K
 
     /// Step 1: the next `n` data points (epoch-wise shuffling).
     pub(crate) fn data_batch(&mut self) -> Result<Tensor> {
-        let mut positives = Vec::with_capacity(self.n * D);
+        let mut positives = Vec::with_capacity(self.n * self.dim);
         for _ in 0..self.n {
             if self.cursor == self.order.len() {
                 shuffle(&mut self.rng, &mut self.order);
@@ -323,67 +326,62 @@ impl<'a, const D: usize, const A: usize, const B: usize, const H: usize, const K
         }
         Ok(Tensor::from_vec(
             positives,
-            (self.n, D),
+            (self.n, self.dim),
             &self.config.device,
         )?)
     }
 
     /// Step 2: the negatives of the method — one FlowMC sweep of `n` bank chains (drawn
     /// without replacement), ULA on `n` bank chains, short-run ULA from noise, or none (nf).
-    pub(crate) fn negatives(&mut self) -> Vec<[f32; D]> {
+    pub(crate) fn negatives(&mut self) -> Result<Vec<f32>> {
         let c = self.config;
-        let (n, it) = (self.n, self.iteration);
-        match c.method {
+        let (n, it, d) = (self.n, self.iteration, self.dim);
+        let v = self.current.views()?;
+        Ok(match c.method {
             Method::FlowMc => {
-                let slots = subsample(self.bank.chains.len(), n, &mut self.rng);
-                let (neg, stats) = self.bank.sweep(
-                    &slots,
-                    &self.target,
-                    &self.flow,
-                    c.sampler,
-                    c.seed,
-                    it,
-                    c.threads,
-                );
+                let slots = subsample(self.bank.len(), n, &mut self.rng);
+                let (neg, stats) = self
+                    .bank
+                    .sweep(&slots, &v.energy, &v.flow, c.sampler, c.seed, it, c.threads);
                 self.window.merge(&stats);
                 neg
             }
             Method::Ula => {
-                let slots = subsample(self.bank.chains.len(), n, &mut self.rng);
-                let mut neg = Vec::with_capacity(n);
-                for &s in &slots {
-                    let mut crng = chain_rng(c.seed, it, s);
-                    let x = &mut self.bank.chains[s].x;
-                    ula(&self.target, x, c.ula_step, c.ula_steps, &mut crng);
-                    neg.push(*x);
-                }
-                neg
+                let slots = subsample(self.bank.len(), n, &mut self.rng);
+                self.bank
+                    .ula(&slots, &v.energy, c.ula_step, c.ula_steps, c.seed, it)
             }
             Method::ShortRun => {
-                let mut neg = Vec::with_capacity(n);
-                for s in 0..n {
+                let mut neg = vec![0.0f32; n * d];
+                let mut scratch = vec![0.0f32; ula_scratch_len(&v.energy)];
+                for (s, x) in neg.chunks_exact_mut(d).enumerate() {
                     let mut crng = chain_rng(c.seed, it, s);
-                    let mut x = [0.0f32; D];
                     for v in x.iter_mut() {
                         *v = self.sigma * 3.0 * (2.0 * uniform_open01(&mut crng) - 1.0);
                     }
-                    ula(&self.target, &mut x, c.ula_step, c.ula_steps, &mut crng);
-                    neg.push(x);
+                    ula(
+                        &v.energy,
+                        x,
+                        c.ula_step,
+                        c.ula_steps,
+                        &mut crng,
+                        &mut scratch,
+                    );
                 }
                 neg
             }
             Method::Nf => Vec::new(),
-        }
+        })
     }
 
     /// Step 3: an EBM Adam step on `mean E(x⁺) − mean E(x⁻)` (+ `λ·(mean E⁺² + mean E⁻²)`);
     /// a non-finite loss or gradient skips it and is counted.
-    pub(crate) fn energy_step(&mut self, positives: &Tensor, negatives: &[[f32; D]]) -> Result<()> {
+    pub(crate) fn energy_step(&mut self, positives: &Tensor, negatives: &[f32]) -> Result<()> {
         let c = self.config;
         if c.method == Method::Nf {
             return Ok(());
         }
-        let neg = rows_tensor(negatives, &c.device)?;
+        let neg = rows_tensor(negatives, self.dim, &c.device)?;
         let e_pos = self.energy_net.forward(positives)?;
         let e_neg = self.energy_net.forward(&neg)?;
         let mut loss = (e_pos.mean_all()? - e_neg.mean_all()?)?;
@@ -404,10 +402,10 @@ impl<'a, const D: usize, const A: usize, const B: usize, const H: usize, const K
 
     /// Step 4: a flow Adam step on `−mean ln λ(x)`, on the negatives (flowMC, detached) or on
     /// the data (nf); a non-finite loss or gradient skips it and is counted.
-    pub(crate) fn flow_step(&mut self, positives: &Tensor, negatives: &[[f32; D]]) -> Result<()> {
+    pub(crate) fn flow_step(&mut self, positives: &Tensor, negatives: &[f32]) -> Result<()> {
         let c = self.config;
         let fit_on = match c.method {
-            Method::FlowMc => rows_tensor(negatives, &c.device)?,
+            Method::FlowMc => rows_tensor(negatives, self.dim, &c.device)?,
             Method::Nf => positives.clone(),
             Method::Ula | Method::ShortRun => return Ok(()),
         };
@@ -447,8 +445,7 @@ impl<'a, const D: usize, const A: usize, const B: usize, const H: usize, const K
     /// Keep the new parameters: the sampler's core copies, and the averages
     /// (decay `min(ema, 1 − 1/(t+1))`).
     pub(crate) fn accept_parameters(&mut self) -> Result<()> {
-        update_energy(&mut self.target, &self.e_now)?;
-        update_flow(&mut self.flow, &self.f_now)?;
+        self.current.set(&self.e_now, &self.f_now)?;
         let d = self
             .config
             .ema
@@ -459,14 +456,9 @@ impl<'a, const D: usize, const A: usize, const B: usize, const H: usize, const K
     }
 
     /// The averaged models and a copy of the bank's states, for the observer.
-    pub(crate) fn observed(&mut self) -> Result<Observed<'_, D, PaperFlow<D, A, B, H, K>>> {
-        update_energy(&mut self.averaged, &self.e_avg)?;
-        update_flow(&mut self.averaged_flow, &self.f_avg)?;
-        Ok(Observed {
-            energy: &self.averaged,
-            flow: &self.averaged_flow,
-            bank: self.bank.chains.iter().map(|c| c.x).collect(),
-        })
+    pub(crate) fn observed(&mut self) -> Result<(Vec<f32>, Views<'_>)> {
+        self.averaged.set(&self.e_avg, &self.f_avg)?;
+        Ok((self.bank.states(), self.averaged.views()?))
     }
 
     /// How many of the checkpoint's tensors belong to the energy.
