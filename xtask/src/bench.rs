@@ -5,7 +5,7 @@ use crate::setup::{cargo, replace_section, root, run, target_dir};
 use anyhow::{Context, Result};
 use std::path::Path;
 
-const MODELS: [(&str, &str); 4] = [
+const MODELS: [(&str, &str); 7] = [
     (
         "d2",
         "2-D paper model (EBM 2→32→64→64→64→1, flow 4×2 couplings, hidden 16)",
@@ -21,6 +21,18 @@ const MODELS: [(&str, &str); 4] = [
     (
         "d64",
         "d = 64 mixture model (flow 2×2 couplings, hidden 51)",
+    ),
+    (
+        "rt24",
+        "d = 24, run-time path (EBM 24→32→64→64→64→1, flow 2×2 couplings, hidden 32)",
+    ),
+    (
+        "rt100",
+        "d = 100, run-time path (EBM 100→56→64→64→64→1, flow 2×2 couplings, hidden 64)",
+    ),
+    (
+        "rt256",
+        "d = 256, run-time path (EBM 256→128→64→64→64→1, flow 2×2 couplings, hidden 123)",
     ),
 ];
 const OPS: [(&str, &str); 3] = [
