@@ -82,7 +82,7 @@ pub struct Args {
     /// Weight encoding of the written model: f32, int16 or int8.
     #[arg(long, default_value = "f32")]
     quantize: String,
-    /// Batch size (data points and chains per iteration).
+    /// Batch size (data points and chains per iteration; at most the number of training rows).
     #[arg(long, default_value_t = 256)]
     batch: usize,
     /// Persistent chains.
@@ -380,8 +380,16 @@ fn run_model(
             0
         },
         keep_best: validating && args.keep.as_deref() != Some("last"),
+        // a batch is at most the training rows (more would repeat rows within a step)
+        batch: config.batch.min(model_data.len()),
         ..config.clone()
     };
+    if config.batch < args.batch && !quiet {
+        eprintln!(
+            "batch: {} (the number of training rows; --batch {} asked for more)",
+            config.batch, args.batch
+        );
+    }
     let trained = train_scored(&model_data, 1.0, config, |p: &Progress<'_>| {
         let r = monitor.record(p, config);
         if !quiet {
