@@ -7,7 +7,7 @@ use anyhow::{Context, Result, ensure};
 use emberflow_core::mcmc::run::Adapt;
 use emberflow_core::{Adaptation, GlobalMove};
 use emberflow_tools::firmware as host;
-use host::{FirmwareRun, ModelFile, Program, SampleSettings};
+use host::{FirmwareRun, Program, SampleSettings, read_model};
 use std::path::Path;
 use std::time::Instant;
 
@@ -115,7 +115,7 @@ fn first_difference(a: &[u8], b: &[u8]) -> String {
 /// protocol): the same CSV bytes, the same chain counts and final step sizes.
 fn parity_sample(model: &Path, settings: &SampleSettings) -> Result<()> {
     let (run, report) = host::sample_on_qemu(model, settings, QEMU_TIMEOUT)?;
-    let file = ModelFile::read(model)?;
+    let file = read_model(model)?;
     let sampled = host::sample_model(&file, settings)?;
     let (mut mcu_csv, mut host_csv) = (Vec::new(), Vec::new());
     host::write_samples_csv(&mut mcu_csv, report.dim, &report.samples)?;
@@ -191,7 +191,7 @@ fn probe_points() -> Vec<Vec<f32>> {
 fn parity_energy(model: &Path) -> Result<()> {
     let points = probe_points();
     let (_run, report) = host::score_on_qemu(model, &points, QEMU_TIMEOUT)?;
-    let file = ModelFile::read(model)?;
+    let file = read_model(model)?;
     let expected = host::score_model(&file, &points)?;
     for (k, (score, want)) in report.scores.iter().zip(&expected).enumerate() {
         ensure!(
