@@ -16,7 +16,7 @@ use crate::sampling_args::SamplingArgs;
 /// Arguments of `emberflow sample`.
 #[derive(Debug, clap::Args)]
 pub struct SampleArgs {
-    /// The model file (`.efm`, energy+flow, any supported dimension).
+    /// The model file (`.efm`, energy+flow, any shape within the run-time limits).
     #[arg(long)]
     pub model: PathBuf,
     /// Seed, chains, samples and the sampler settings.
