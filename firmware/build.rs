@@ -4,13 +4,17 @@
 //! It copies the model file named by `EMBERFLOW_MODEL` (default: the committed
 //! `../models/four_modes_2d_f32.efm`; a relative path is taken from this directory) to
 //! `$OUT_DIR/model.efm`, which `src/model.rs` compiles in with `include_bytes!`, checks it
-//! completely (`ModelView::parse`, then the typed model for its dimension) and writes
-//! `$OUT_DIR/model_meta.rs`: the model's dimension (the firmware is built for it), the set of
+//! completely (`ModelView::parse`, then its run-time shaped networks, `FileModel::from_view`)
+//! and writes `$OUT_DIR/model_meta.rs`: the model's dimension, its couplings and the floats of
+//! the static buffers the protocol needs for it (`FileModel::storage_len`,
+//! `mcmc::run::run_len`, `score_len`), the set of
 //! weight encodings of its tensors (only their kernels get compiled in), its CRC-32, where its
 //! tensors start and its header as Rust code over the compiled-in bytes, so the firmware needs
 //! no header decoder or validation (`ModelView::with_header` checks the CRC at start-up). A
 //! file that is not a valid model still builds (with a warning, as a 2-D model): the firmware
-//! reports the build's error at start-up and stops with a defmt error.
+//! reports the build's error at start-up and stops with a defmt error. A valid model that does
+//! not fit the board's memory map (its flash and RAM, estimated from the file's size and the
+//! buffers) fails the build with the needed and available bytes.
 //!
 //! It also turns the decimal numbers of the build configuration (`EMBERFLOW_STEP_SIZE`,
 //! `EMBERFLOW_ADAPT`, `EMBERFLOW_POINTS`) into their f32 bits (`…_BITS`), so the firmware
@@ -33,7 +37,18 @@ const BOARDS: [(&str, &str); 3] = [
 const FLOAT_VARS: [&str; 2] = ["EMBERFLOW_STEP_SIZE", "EMBERFLOW_ADAPT"];
 
 fn main() {
-    model();
+    let chosen: Vec<&str> = BOARDS
+        .iter()
+        .filter(|(feature, _)| env::var_os(feature).is_some())
+        .map(|(_, file)| *file)
+        .collect();
+    let file = match chosen.as_slice() {
+        [one] => *one,
+        [] => panic!("choose a memory map: enable one `board-*` feature"),
+        _ => panic!("enable exactly one `board-*` feature (got {chosen:?})"),
+    };
+    let map = fs::read(file).unwrap_or_else(|e| panic!("cannot read {file}: {e}"));
+    model(file, &String::from_utf8_lossy(&map));
     for var in FLOAT_VARS {
         println!("cargo:rerun-if-env-changed={var}");
         if let Some(x) = env::var(var)
@@ -51,18 +66,7 @@ fn main() {
         println!("cargo:rustc-env=EMBERFLOW_POINTS_BITS={bits}");
     }
 
-    let chosen: Vec<&str> = BOARDS
-        .iter()
-        .filter(|(feature, _)| env::var_os(feature).is_some())
-        .map(|(_, file)| *file)
-        .collect();
-    let file = match chosen.as_slice() {
-        [one] => *one,
-        [] => panic!("choose a memory map: enable one `board-*` feature"),
-        _ => panic!("enable exactly one `board-*` feature (got {chosen:?})"),
-    };
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let map = fs::read(file).unwrap_or_else(|e| panic!("cannot read {file}: {e}"));
     fs::write(out.join("memory.x"), map).expect("cannot write memory.x to OUT_DIR");
     // cortex-m-rt's `device` feature includes `device.x` (a device crate's handler names);
     // the firmware's own `__INTERRUPTS` names none, so it is empty.
@@ -78,8 +82,58 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
 }
 
-/// Copy the model file into `OUT_DIR` and describe it in `model_meta.rs`.
-fn model() {
+/// Flash the programs take besides the model file (their code, constants and vector table;
+/// 24–28 KiB measured by `cargo xtask bench-firmware`, with a margin).
+const CODE_FLASH: usize = 40 * 1024;
+/// RAM the programs take besides the buffers: the stack (about 5.5 KiB measured for the 2-D
+/// and d = 16 models, with a margin) and the networks' views on it, per coupling.
+const STACK_RAM: usize = 12 * 1024;
+/// Stack bytes of each coupling's views (two networks of up to four layers).
+const COUPLING_RAM: usize = 512;
+
+/// `LENGTH` of the memory region `region` in a memory map (`1024K`, `4M` or a number).
+fn region_len(map: &str, region: &str) -> Option<usize> {
+    let line = map
+        .lines()
+        .find(|l| l.trim_start().starts_with(region) && l.contains("LENGTH"))?;
+    let len = line
+        .split("LENGTH")
+        .nth(1)?
+        .trim_start_matches([' ', '='])
+        .trim();
+    let digits: String = len.chars().take_while(char::is_ascii_digit).collect();
+    let n: usize = digits.parse().ok()?;
+    Some(match len[digits.len()..].trim().chars().next() {
+        Some('K') => n * 1024,
+        Some('M') => n * 1024 * 1024,
+        _ => n,
+    })
+}
+
+/// Fail the build when the model does not fit the memory map `file`: the flash the programs
+/// and the model file need, and the RAM of the buffers and the stack, against the map's.
+fn check_fit(file: &str, map: &str, model_bytes: usize, sizes: &Sizes) {
+    let flash = model_bytes + CODE_FLASH;
+    let ram = 4 * (sizes.storage + sizes.run.max(sizes.score))
+        + STACK_RAM
+        + COUPLING_RAM * sizes.couplings;
+    let (Some(flash_len), Some(ram_len)) = (region_len(map, "FLASH"), region_len(map, "RAM"))
+    else {
+        panic!("{file}: no FLASH and RAM regions with a LENGTH");
+    };
+    if flash > flash_len || ram > ram_len {
+        panic!(
+            "the model does not fit {file}: it needs about {flash} B of flash ({model_bytes} B \
+             model file + {CODE_FLASH} B of code) and {ram} B of RAM ({} B of buffers + stack), \
+             the memory map has {flash_len} B of flash and {ram_len} B of RAM",
+            ram - STACK_RAM - COUPLING_RAM * sizes.couplings
+        );
+    }
+}
+
+/// Copy the model file into `OUT_DIR` and describe it in `model_meta.rs`; fail the build if it
+/// does not fit the memory map `file` (text `map`).
+fn model(file: &str, map: &str) {
     println!("cargo:rerun-if-env-changed=EMBERFLOW_MODEL");
     let given = env::var_os("EMBERFLOW_MODEL").filter(|p| !p.is_empty());
     let path = PathBuf::from(given.unwrap_or_else(|| DEFAULT_MODEL.into()));
@@ -91,7 +145,10 @@ fn model() {
         )
     });
     let meta = match check_model(&bytes) {
-        Ok(meta) => meta,
+        Ok((meta, sizes)) => {
+            check_fit(file, map, bytes.len(), &sizes);
+            meta
+        }
         Err(e) => {
             println!(
                 "cargo:warning={} is not a valid model file ({e}); the firmware will report it at \
@@ -106,24 +163,42 @@ fn model() {
     fs::write(out.join("model_meta.rs"), meta).expect("cannot write model_meta.rs to OUT_DIR");
 }
 
-/// The whole check of the firmware's start-up, done here: the file (`ModelView::parse`) and
-/// the typed model the firmware builds for its dimension (`PaperModel::from_view`).
-fn check_model(bytes: &[u8]) -> Result<String, emberflow_core::Error> {
-    let view = emberflow_core::ModelView::parse(bytes)?;
-    let dim = view.header().dim;
-    emberflow_core::with_model_shape!(usize::from(dim), typed_check(&view)).unwrap_or(Err(
-        emberflow_core::Error::WrongDimension {
-            expected: 2,
-            found: dim,
-        },
-    ))?;
-    Ok(valid_meta(bytes, &view))
+/// What the program needs for the model: its networks' couplings and the floats of its
+/// static buffers.
+struct Sizes {
+    /// Couplings of the flow.
+    couplings: usize,
+    /// `FileModel::storage_len`.
+    storage: usize,
+    /// `mcmc::run::run_len`.
+    run: usize,
+    /// `mcmc::run::score_len`.
+    score: usize,
 }
 
-fn typed_check<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>(
-    view: &emberflow_core::ModelView<'_>,
-) -> Result<(), emberflow_core::Error> {
-    emberflow_core::model::PaperModel::<D, A, B, H, K>::from_view(view).map(|_| ())
+/// The whole check of the firmware's start-up, done here: the file (`ModelView::parse`) and
+/// the run-time shaped networks the firmware builds from it (`FileModel::from_view`), with the
+/// sizes of the buffers the protocol needs for them.
+fn check_model(bytes: &[u8]) -> Result<(String, Sizes), emberflow_core::Error> {
+    use emberflow_core::mcmc::run::{run_len, score_len};
+    use emberflow_core::runtime::FileModel;
+    let view = emberflow_core::ModelView::parse(bytes)?;
+    let d = usize::from(view.header().dim);
+    let mut storage =
+        vec![0.0f32; FileModel::<'_, emberflow_core::model::AnyEncoding, 32>::storage_len(d)];
+    let model =
+        FileModel::<'_, emberflow_core::model::AnyEncoding, 32>::from_view(&view, &mut storage)?;
+    let (energy, flow) = model.joint().ok_or(emberflow_core::Error::WrongModelKind {
+        expected: emberflow_core::ModelKind::EnergyFlow,
+        found: view.header().kind,
+    })?;
+    let sizes = Sizes {
+        couplings: flow.couplings().len(),
+        storage: FileModel::<'_, emberflow_core::model::AnyEncoding, 32>::storage_len(d),
+        run: run_len(energy, flow),
+        score: score_len(energy),
+    };
+    Ok((valid_meta(bytes, &view, &sizes), sizes))
 }
 
 /// `model_meta.rs` of a file the build rejected: the firmware reports `error` at start-up.
@@ -140,7 +215,15 @@ fn invalid_meta(error: &str) -> String {
          /// Offset of the first tensor record (none).\n\
          pub const TENSORS_AT: usize = 0;\n\
          /// The file's header (none).\n\
-         pub static HEADER: Option<emberflow_core::model::Header<'static>> = None;\n"
+         pub static HEADER: Option<emberflow_core::model::Header<'static>> = None;\n\
+         /// Couplings of the flow (none).\n\
+         pub const COUPLINGS: usize = 0;\n\
+         /// Floats of the networks' storage (σ and 1/σ).\n\
+         pub const STORAGE_LEN: usize = 0;\n\
+         /// Floats of the sampling buffer.\n\
+         pub const RUN_LEN: usize = 0;\n\
+         /// Floats of the scoring buffer.\n\
+         pub const SCORE_LEN: usize = 0;\n"
     )
 }
 
@@ -176,7 +259,7 @@ fn bounded_expr<T: std::fmt::Debug>(items: &[T], unused: &str) -> String {
 /// `model_meta.rs` of a valid file: its dimension, encodings, CRC, where its tensors start
 /// and its header as a constant over the compiled-in bytes (so the firmware needs no header
 /// decoder: `ModelView::with_header`).
-fn valid_meta(file: &[u8], view: &emberflow_core::ModelView<'_>) -> String {
+fn valid_meta(file: &[u8], view: &emberflow_core::ModelView<'_>, sizes: &Sizes) -> String {
     use emberflow_core::model::Encoding;
     let h = view.header();
     let mut enc = [false; 3];
@@ -255,6 +338,14 @@ fn valid_meta(file: &[u8], view: &emberflow_core::ModelView<'_>) -> String {
          pub type Encodings = emberflow_core::model::EncodingSet<{f32}, {i16}, {i8}>;\n\
          /// The file's CRC-32.\n\
          pub const CRC: u32 = {crc:#010x};\n\
+         /// Couplings of the flow.\n\
+         pub const COUPLINGS: usize = {couplings};\n\
+         /// Floats of the networks' storage (σ and 1/σ; `FileModel::storage_len`).\n\
+         pub const STORAGE_LEN: usize = {storage};\n\
+         /// Floats of the sampling buffer (`mcmc::run::run_len`).\n\
+         pub const RUN_LEN: usize = {run};\n\
+         /// Floats of the scoring buffer (`mcmc::run::score_len`).\n\
+         pub const SCORE_LEN: usize = {score};\n\
          /// Offset of the first tensor record.\n\
          pub const TENSORS_AT: usize = {tensors_at};\n\
          /// The file's header, as the build script decoded and checked it, its lists borrowed\n\
@@ -282,6 +373,10 @@ fn valid_meta(file: &[u8], view: &emberflow_core::ModelView<'_>) -> String {
         i16 = enc[1],
         i8 = enc[2],
         crc = view.crc(),
+        couplings = sizes.couplings,
+        storage = sizes.storage,
+        run = sizes.run,
+        score = sizes.score,
         tensors_at = view.tensors_at(),
         kind = h.kind,
         shift = f32s_expr(file, &h.normalization.shift),

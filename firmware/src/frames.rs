@@ -59,9 +59,14 @@ pub fn begin_energy(model_crc: u32, d: usize) {
 
 /// `ef:s`: the state of chain `chain` after sweep `index`.
 #[inline]
-pub fn sample<const D: usize>(chain: u16, index: u32, x: &[f32; D]) {
-    let bits = x.map(f32::to_bits);
-    defmt::println!("ef:s c={=u16} i={=u32} x={=[?]}", chain, index, &bits[..]);
+pub fn sample(chain: u16, index: u32, x: &[f32]) {
+    let bits = bits(x);
+    defmt::println!(
+        "ef:s c={=u16} i={=u32} x={=[?]}",
+        chain,
+        index,
+        &bits[..x.len()]
+    );
 }
 
 /// `ef:chain`: a chain's counts over its recorded sweeps, and its final step size.
@@ -80,12 +85,12 @@ pub fn chain(chain: u16, stats: &StepStats, step_size: f32) {
 
 /// `ef:e`: `U(x)` at point `index`.
 #[inline]
-pub fn energy<const D: usize>(index: u32, x: &[f32; D], u: f32) {
-    let bits = x.map(f32::to_bits);
+pub fn energy(index: u32, x: &[f32], u: f32) {
+    let bits = bits(x);
     defmt::println!(
         "ef:e i={=u32} x={=[?]} u={=u32}",
         index,
-        &bits[..],
+        &bits[..x.len()],
         u.to_bits()
     );
 }
@@ -115,4 +120,15 @@ pub fn memory() {
 /// `ef:end`: the run is complete.
 pub fn end(records: u64) {
     defmt::println!("ef:end records={=u64}", records);
+}
+
+/// The IEEE-754 bits of `x` (at most the model's dimension of values) in its first
+/// `x.len()` entries.
+#[inline]
+fn bits(x: &[f32]) -> [u32; crate::model::D] {
+    let mut bits = [0u32; crate::model::D];
+    for (b, v) in bits.iter_mut().zip(x) {
+        *b = v.to_bits();
+    }
+    bits
 }

@@ -6,22 +6,23 @@
 //! int16 weights (4-byte aligned within the file, format version 2) as `&[f32]` / `&[i16]`
 //! with one load each.
 //!
-//! The build script also checks the file completely, as `PaperModel::decode` would (envelope,
-//! CRC, header, every tensor's shape and values, the typed model for its dimension), and
-//! writes what the firmware needs into `$OUT_DIR/model_meta.rs`: the dimension [`D`], the set
-//! of weight encodings [`Encodings`] (only their kernels are compiled in), the CRC-32, where
-//! the tensors start, and the header as a constant over [`BYTES`]. At start-up [`load`] checks
-//! the envelope and the CRC again (`ModelView::with_header`: a corrupted copy in flash is
-//! reported) and builds the typed views; the header decoder and the validation stay out of
-//! flash. A file the build rejected is reported at start-up with the build's error. The
-//! weights are never copied to RAM.
+//! The build script also checks the file completely (envelope, CRC, header, every tensor's
+//! shape and values, the run-time shaped networks `FileModel::from_view` builds from it), and
+//! writes what the firmware needs into `$OUT_DIR/model_meta.rs`: the dimension [`D`], the
+//! flow's [`COUPLINGS`], the floats of the static buffers ([`STORAGE_LEN`], [`RUN_LEN`],
+//! [`SCORE_LEN`]), the set of weight encodings [`Encodings`] (only their kernels are compiled
+//! in), the CRC-32, where the tensors start, and the header as a constant over [`BYTES`]. At
+//! start-up [`load`] checks the envelope and the CRC again (`ModelView::with_header`: a
+//! corrupted copy in flash is reported) and builds the networks; the header decoder and the
+//! validation stay out of flash. A file the build rejected is reported at start-up with the
+//! build's error. The weights are never copied to RAM.
 //!
-//! The program is built for the model's dimension [`D`] and the flow shape emberflow uses
-//! there (`emberflow_core::shapes::flow_shape`).
+//! Any model shape within the run-time limits (`emberflow_core::runtime`) that fits the
+//! board's memory compiles in.
 
 use crate::{EXIT_CONFIG, exit};
-use emberflow_core::model::{ModelView, PaperEnergyView, PaperFlowView, PaperModel};
-use emberflow_core::shapes::flow_shape;
+use emberflow_core::model::{Header, ModelView};
+use emberflow_core::runtime::FileModel;
 use emberflow_core::{Error, ModelKind};
 
 include!(concat!(env!("OUT_DIR"), "/model_meta.rs"));
@@ -53,31 +54,18 @@ const fn part(bytes: &'static [u8], start: usize, end: usize) -> &'static [u8] {
 /// The model file, in flash.
 pub static BYTES: &[u8] = &ALIGNED.bytes;
 
-const SHAPE: (usize, usize) = match flow_shape(D) {
-    Some(shape) => shape,
-    None => panic!("the model's dimension has no model shape (see emberflow_core::shapes)"),
-};
-/// Conditioning width of the first coupling of each block.
-pub const A: usize = D / 2;
-/// Transformed width of the first coupling of each block.
-pub const B: usize = D - A;
-/// Hidden width of the flow's conditioners.
-pub const H: usize = SHAPE.0;
-/// Flow blocks.
-pub const K: usize = SHAPE.1;
+/// The decoded model: the tilted energy and the flow over [`BYTES`], run-time shaped, with
+/// the kernels of the file's encodings only and room for its [`COUPLINGS`] couplings.
+pub type Model = FileModel<'static, Encodings, COUPLINGS>;
 
-/// The decoded model: the tilted energy and the flow over [`BYTES`], with the kernels of the
-/// file's encodings only.
-pub type Model = PaperModel<'static, D, A, B, H, K, Encodings>;
-
-/// Check and decode [`BYTES`]: the model and the file's CRC-32. An invalid file is logged
-/// (`invalid model file …`) and ends the program with [`EXIT_CONFIG`].
+/// Check and decode [`BYTES`]: the networks, the header and the file's CRC-32. An invalid
+/// file is logged (`invalid model file …`) and ends the program with [`EXIT_CONFIG`]. The
+/// networks' σ and 1/σ go into a static buffer of [`STORAGE_LEN`] floats.
 ///
-/// The steps run in separate, non-inlined functions, so the decoder's temporaries (copies of
-/// the views on their way out of the core's constructors) never pile up in one stack frame
-/// and are gone when sampling starts; the model itself (the slices into [`BYTES`], about
-/// 1.5 KiB for the 2-D model) is the only thing that stays.
-pub fn load() -> (Model, u32) {
+/// The steps run in separate, non-inlined functions, so the decoder's temporaries never pile
+/// up in one stack frame and are gone when sampling starts; the model itself (the slices into
+/// [`BYTES`]) is the only thing that stays.
+pub fn load() -> (Model, Header<'static>, u32) {
     if let Some(error) = BUILD_ERROR {
         defmt::error!(
             "invalid model file ({=usize} bytes compiled in from EMBERFLOW_MODEL): {=str}",
@@ -87,11 +75,7 @@ pub fn load() -> (Model, u32) {
         exit(EXIT_CONFIG)
     }
     let view = or_invalid(parse());
-    let model = Model {
-        header: *view.header(),
-        energy: or_invalid(energy(&view)),
-        flow: or_invalid(flow(&view)),
-    };
+    let model = or_invalid(networks(&view));
     let encoding = view
         .tensors()
         .next()
@@ -105,7 +89,21 @@ pub fn load() -> (Model, u32) {
         D,
         encoding.map_or("no", |e| e.name())
     );
-    (model, view.crc())
+    (model, *view.header(), view.crc())
+}
+
+#[inline(never)]
+fn networks(view: &ModelView<'static>) -> Result<Model, Error> {
+    let storage = cortex_m::singleton!(: [f32; STORAGE_LEN] = [0.0; STORAGE_LEN])
+        .ok_or(Error::BufferTooSmall { needed: 0 })?;
+    let model = Model::from_view(view, storage)?;
+    if model.joint().is_none() {
+        return Err(Error::WrongModelKind {
+            expected: ModelKind::EnergyFlow,
+            found: view.header().kind,
+        });
+    }
+    Ok(model)
 }
 
 /// The envelope and the CRC, with the header the build script decoded; the CRC must be the
@@ -127,18 +125,6 @@ fn parse() -> Result<ModelView<'static>, Error> {
         });
     }
     Ok(view)
-}
-
-#[inline(never)]
-fn energy(view: &ModelView<'static>) -> Result<PaperEnergyView<'static, D, Encodings>, Error> {
-    view.energy()
-}
-
-#[inline(never)]
-fn flow(
-    view: &ModelView<'static>,
-) -> Result<PaperFlowView<'static, D, A, B, H, K, Encodings>, Error> {
-    view.flow()
 }
 
 fn or_invalid<T>(result: Result<T, Error>) -> T {

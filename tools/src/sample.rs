@@ -3,7 +3,7 @@
 //! `emberflow sample --model M …` and `emberflow firmware run --model M …` write the same bytes.
 
 use crate::firmware::{
-    ModelFile, Score, read_points_csv, sample_model, score_model, write_energies_csv,
+    Score, read_model, read_points_csv, sample_model, score_model, write_energies_csv,
     write_samples_csv,
 };
 use anyhow::{Context, Result, anyhow};
@@ -16,7 +16,7 @@ use crate::sampling_args::SamplingArgs;
 /// Arguments of `emberflow sample`.
 #[derive(Debug, clap::Args)]
 pub struct SampleArgs {
-    /// The model file (`.efm`, energy+flow, any supported dimension).
+    /// The model file (`.efm`, energy+flow, any shape within the run-time limits).
     #[arg(long)]
     pub model: PathBuf,
     /// Seed, chains, samples and the sampler settings.
@@ -67,7 +67,7 @@ fn read_labels(path: &std::path::Path) -> Result<Vec<bool>> {
 
 /// Run `emberflow sample`.
 pub fn run_sample(args: &SampleArgs) -> Result<()> {
-    let model = ModelFile::read(&args.model)?;
+    let model = read_model(&args.model)?;
     let settings = args.sampling.settings()?;
     let sampled = sample_model(&model, &settings)?;
     write_atomically_to(&args.out, |w| {
@@ -98,7 +98,7 @@ pub fn run_sample(args: &SampleArgs) -> Result<()> {
 
 /// Run `emberflow energy`.
 pub fn run_energy(args: &EnergyArgs) -> Result<()> {
-    let model = ModelFile::read(&args.model)?;
+    let model = read_model(&args.model)?;
     let points = read_points_csv(&args.data, model.dim)?;
     let labels = args.labels.as_deref().map(read_labels).transpose()?;
     let energies = score_model(&model, &points)?;

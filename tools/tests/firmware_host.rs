@@ -8,7 +8,7 @@ use emberflow_core::mcmc::run::Adapt;
 use emberflow_tools::firmware;
 use emberflow_train::fs::write_atomically_to;
 use firmware::{
-    LogFrame, ModelFile, Report, SampleSettings, decode_frames, read_points_csv,
+    LogFrame, Report, SampleSettings, decode_frames, model_from_bytes, read_model, read_points_csv,
     replace_markdown_section, sample_model, score_model, write_energies_csv, write_samples_csv,
 };
 use object::write::{Object, Symbol, SymbolSection};
@@ -306,7 +306,7 @@ fn settings_become_build_variables() {
     // what is not overridden is not passed: the firmware keeps the model's setting
     assert_eq!(get("EMBERFLOW_MALA_STEPS"), None);
     assert_eq!(get("EMBERFLOW_ROUNDS"), None);
-    let model = ModelFile::read(&committed("f32")).unwrap();
+    let model = read_model(&committed("f32")).unwrap();
     let p = SampleSettings::default().protocol(&model.sampler).unwrap();
     assert_eq!(p.schedule.global, GlobalMove::Isir { particles: 64 });
     assert_eq!((p.schedule.mala_steps, p.schedule.rounds), (24, 1));
@@ -341,7 +341,7 @@ fn the_host_protocol_is_deterministic_in_data_units() {
         rounds: Some(1),
         ..SampleSettings::default()
     };
-    let model = ModelFile::read(&committed("int8")).unwrap();
+    let model = read_model(&committed("int8")).unwrap();
     let a = sample_model(&model, &s).unwrap();
     let b = sample_model(&model, &s).unwrap();
     assert_eq!(a, b);
@@ -368,16 +368,19 @@ fn the_host_protocol_is_deterministic_in_data_units() {
 #[test]
 fn model_files_are_checked() {
     let good = std::fs::read(committed("f32")).unwrap();
-    let model = ModelFile::from_bytes(good.clone()).unwrap();
+    let model = model_from_bytes(good.clone(), PathBuf::new()).unwrap();
     assert_eq!(model.dim, 2);
     let mut flipped = good.clone();
     flipped[2000] ^= 1;
-    let err = format!("{:#}", ModelFile::from_bytes(flipped).unwrap_err());
+    let err = format!(
+        "{:#}",
+        model_from_bytes(flipped, PathBuf::new()).unwrap_err()
+    );
     assert!(err.contains("not a valid model file"), "{err}");
     assert!(err.contains("checksum"), "{err}");
     let err = format!(
         "{:#}",
-        ModelFile::read(Path::new("/nonexistent/m.efm")).unwrap_err()
+        read_model(Path::new("/nonexistent/m.efm")).unwrap_err()
     );
     assert!(err.contains("cannot read /nonexistent/m.efm"), "{err}");
 }

@@ -152,11 +152,18 @@ fn samples_in_data_units_reproducibly() {
     );
 }
 
-#[test]
-fn any_supported_dimension() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = seeded_file::<3, 1, 2, 32, 4>(dir.path(), "d3.efm");
-    let out = dir.path().join("s.csv");
+/// `emberflow sample` on a model of dimension `D`: two samples of one chain, `D` columns.
+fn samples_in_dimension<
+    const D: usize,
+    const A: usize,
+    const B: usize,
+    const H: usize,
+    const K: usize,
+>(
+    dir: &Path,
+) -> (PathBuf, PathBuf) {
+    let model = seeded_file::<D, A, B, H, K>(dir, &format!("d{D}.efm"));
+    let out = dir.join(format!("s{D}.csv"));
     let o = emberflow(&[
         "sample",
         "--model",
@@ -170,8 +177,45 @@ fn any_supported_dimension() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&out).unwrap();
-    assert!(text.starts_with("chain,index,x0,x1,x2\n0,0,"), "{text}");
+    let columns: Vec<String> = (0..D).map(|j| format!("x{j}")).collect();
+    let header = format!("chain,index,{}\n0,0,", columns.join(","));
+    assert!(text.starts_with(&header), "{text}");
     assert_eq!(text.lines().count(), 3);
+    assert_eq!(text.lines().nth(1).unwrap().split(',').count(), D + 2);
+    (model, out)
+}
+
+#[test]
+fn any_dimension_within_the_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    samples_in_dimension::<3, 1, 2, 32, 4>(dir.path());
+    samples_in_dimension::<17, 8, 9, 4, 1>(dir.path());
+    // d = 24, conditioners of width 13 (not a multiple of 4 or 8): sampled and scored
+    let (model, samples) = samples_in_dimension::<24, 12, 12, 13, 1>(dir.path());
+    let scores = dir.path().join("u24.csv");
+    let energy = |data: &Path| {
+        emberflow(&[
+            "energy",
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            scores.to_str().unwrap(),
+        ])
+    };
+    let o = energy(&samples);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&scores).unwrap();
+    assert_eq!(text.lines().count(), 3, "{text}");
+    let last = text.lines().nth(1).unwrap().rsplit(',').next().unwrap();
+    assert!(last.parse::<f32>().unwrap().is_finite(), "{text}");
+    // a data file of 23 columns for the 24-dimensional model: both numbers in the message
+    let narrow = dir.path().join("narrow.csv");
+    std::fs::write(&narrow, vec!["0.5"; 23].join(",") + "\n").unwrap();
+    std::fs::remove_file(&scores).unwrap();
+    assert_one_error_line(&energy(&narrow), "23 values, expected 24");
+    assert!(!scores.exists());
 }
 
 #[test]
@@ -190,11 +234,9 @@ fn bad_files_give_one_error_line_and_no_output() {
     std::fs::write(path("short.efm"), &bytes[..100]).unwrap();
     assert_one_error_line(&sample(&path("short.efm")), "not a valid model file");
 
-    let d17 = seeded_file::<17, 8, 9, 4, 1>(dir.path(), "d17.efm");
-    assert_one_error_line(
-        &sample(d17.to_str().unwrap()),
-        "dimension 17 is not supported",
-    );
+    // 17 flow blocks: one more than the run-time limit
+    let deep = seeded_file::<4, 2, 2, 4, 17>(dir.path(), "deep.efm");
+    assert_one_error_line(&sample(deep.to_str().unwrap()), "beyond the limits");
     assert!(!Path::new(&out).exists(), "a failed run wrote {out}");
 
     // scoring: bad CSV files

@@ -15,7 +15,7 @@
 //!    warm-up).
 //! 2. For each chain `c` in `0..chains`, in order, with
 //!    `rng = Xoshiro128PlusPlus::stream(seed, c)`:
-//!    1. `x0 ~ flow` (`Flow::sample` with `rng`); the chain starts at `x0` with step size `η`;
+//!    1. `x0 ~ flow` (`Proposal::sample` with `rng`); the chain starts at `x0` with step size `η`;
 //!    2. `warmup` sweeps of the warm-up kernel (the adaptation as set; counts discarded);
 //!    3. `n` sweeps with the adaptation frozen (exact MCMC); after sweep `i` the state, mapped
 //!       to data units (`to_data`), is sample `i` of chain `c`.
@@ -26,12 +26,22 @@
 //! the tilted energy: `U(x) = E_θ(x) − ln ρ(x) = −ln π(x) + const` (unnormalised). As a
 //! density over data units, `−ln p(y) = U(x) + ln Z + Σ_j ln scale_j`: the last term is the
 //! log-Jacobian of the normalisation, the same for every point.
+//!
+//! # Shapes and memory
+//!
+//! Both run over a [`Potential`] and a [`Proposal`] whose dimension is known at run time (a
+//! model file's networks, [`crate::runtime::FileModel`], or a typed energy and flow through
+//! [`super::Fixed`]), with the kernels of [`Sampler`], on a caller buffer of [`run_len`]
+//! (sampling) or [`score_len`] (scoring) floats: no heap, and any shape within the run-time
+//! limits.
 
-use super::{Adaptation, FlowMc, FlowMcConfig, GlobalMove, Schedule, StepStats};
-use crate::energy::Energy;
+use super::target::{Potential, Proposal};
+use super::{
+    Adaptation, ChainView, FlowMcConfig, GlobalMove, Sampler, Schedule, StepStats, imh_scratch_len,
+    isir_scratch_len, mala_scratch_len,
+};
 use crate::error::Error;
-use crate::flow::Flow;
-use crate::model::{Encodings, PaperModel, SamplerSpec};
+use crate::model::{Normalization, SamplerSpec};
 use crate::random::Xoshiro128PlusPlus;
 use core::fmt;
 
@@ -148,37 +158,66 @@ pub enum Step {
 }
 
 /// What [`run`] reports.
-pub trait Observer<const D: usize> {
+pub trait Observer {
     /// A recorded sweep is about to start.
     fn sweep_start(&mut self) {}
     /// A step of a recorded sweep has just finished.
     fn step(&mut self, _kind: Step) {}
-    /// Sample `index` of chain `chain`, in data units.
-    fn sample(&mut self, chain: u16, index: u32, x: &[f32; D]);
+    /// Sample `index` of chain `chain`, in data units (`d` values).
+    fn sample(&mut self, chain: u16, index: u32, x: &[f32]);
     /// Chain `chain` is done: its counts over the recorded sweeps and its final step size.
     fn chain_end(&mut self, chain: u16, stats: &StepStats, step_size: f32);
 }
 
-/// Run the sampling protocol (see the [module documentation](self)) on `model`.
+/// Floats of the buffer [`run`] needs for `target` and `flow`: the chain
+/// ([`ChainView::buffer_len`]), the sample in data units (`d`) and the kernels' scratch (the
+/// largest of [`Sampler::scratch_len`] and the flow's draw).
+pub fn run_len<U: Potential + ?Sized, F: Proposal + ?Sized>(target: &U, flow: &F) -> usize {
+    let d = target.dim();
+    let kernels = mala_scratch_len(target)
+        .max(imh_scratch_len(target, flow))
+        .max(isir_scratch_len(target, flow))
+        .max(flow.scratch_len());
+    ChainView::buffer_len(d) + d + kernels
+}
+
+/// Floats of the buffer [`score`] needs for `target`: the point in model space (`d`) and the
+/// energy's scratch.
+pub fn score_len<U: Potential + ?Sized>(target: &U) -> usize {
+    target.dim() + target.scratch_len()
+}
+
+fn too_small(needed: usize) -> Error {
+    Error::BufferTooSmall {
+        needed: (4 * needed).min(u32::MAX as usize) as u32,
+    }
+}
+
+/// Run the sampling protocol (see the [module documentation](self)) on the tilted energy
+/// `target` and the flow `flow` of a model whose normalisation is `normalization`, with
+/// `buffer` (at least [`run_len`] floats) for the chain and the kernels' scratch.
+/// [`Error::BufferTooSmall`] for a shorter buffer, [`Error::WrongDimension`] if the
+/// dimensions differ, [`Error::InvalidSetting`] for bad kernel settings.
 ///
 /// Not inlined: on the MCU its frame (the kernels, the chain) then exists only while sampling,
 /// not during the model's decoding, which keeps the stack high-water mark down.
 #[inline(never)]
-pub fn run<
-    const D: usize,
-    const A: usize,
-    const B: usize,
-    const H: usize,
-    const K: usize,
-    E: Encodings,
-    O: Observer<D>,
->(
-    model: &PaperModel<'_, D, A, B, H, K, E>,
+pub fn run<U: Potential + ?Sized, F: Proposal + ?Sized, O: Observer + ?Sized>(
+    target: &U,
+    flow: &F,
+    normalization: &Normalization<'_>,
     protocol: &Protocol,
     observer: &mut O,
+    buffer: &mut [f32],
 ) -> Result<(), Error> {
-    let warm = FlowMc::new(&model.energy, &model.flow, protocol.warmup_kernel())?;
-    let sampling = FlowMc::new(&model.energy, &model.flow, protocol.sampling_kernel())?;
+    let warm = Sampler::new(target, flow, protocol.warmup_kernel())?;
+    let sampling = Sampler::new(target, flow, protocol.sampling_kernel())?;
+    let d = target.dim();
+    let needed = run_len(target, flow);
+    let buffer = buffer.get_mut(..needed).ok_or(too_small(needed))?;
+    let (chain_buf, rest) = buffer.split_at_mut(ChainView::buffer_len(d));
+    let (x, scratch) = rest.split_at_mut(d);
+    let mut chain = ChainView::from_buffer(d, chain_buf).ok_or(too_small(needed))?;
     let has_global = protocol.schedule.global != GlobalMove::None;
     let round_len = u32::from(has_global) + u32::from(protocol.schedule.mala_steps);
     let Run {
@@ -189,18 +228,17 @@ pub fn run<
     } = protocol.run;
     for c in 0..chains {
         let mut rng = Xoshiro128PlusPlus::stream(seed, u32::from(c));
-        let mut x0 = [0.0f32; D];
-        model.flow.sample(&mut rng, &mut x0);
-        let mut chain = warm.chain(x0, protocol.step_size);
+        flow.sample(&mut rng, x, scratch);
+        warm.start(&mut chain, x, protocol.step_size, scratch);
         let mut discarded = StepStats::default();
         for _ in 0..warmup {
-            warm.sweep(&mut chain, &mut rng, &mut discarded);
+            warm.sweep(&mut chain, &mut rng, &mut discarded, scratch);
         }
         let mut stats = StepStats::default();
         for i in 0..n {
             let mut pos = 0u32;
             observer.sweep_start();
-            sampling.sweep_observed(&mut chain, &mut rng, &mut stats, |_| {
+            sampling.sweep_observed(&mut chain, &mut rng, &mut stats, scratch, |_| {
                 observer.step(if has_global && pos == 0 {
                     Step::Global
                 } else {
@@ -208,31 +246,32 @@ pub fn run<
                 });
                 pos = if pos + 1 == round_len { 0 } else { pos + 1 };
             });
-            let mut x = chain.x;
-            model.to_data(&mut x);
-            observer.sample(c, i, &x);
+            x.copy_from_slice(chain.x);
+            normalization.to_data(x);
+            observer.sample(c, i, x);
         }
-        observer.chain_end(c, &stats, chain.step_size);
+        observer.chain_end(c, &stats, *chain.step_size);
     }
     Ok(())
 }
 
 /// `U(from_data(y))`: the unnormalised `−ln π` of the point `y` given in data units (see the
-/// [module documentation](self) for the normalisation's log-Jacobian).
-pub fn score<
-    const D: usize,
-    const A: usize,
-    const B: usize,
-    const H: usize,
-    const K: usize,
-    E: Encodings,
->(
-    model: &PaperModel<'_, D, A, B, H, K, E>,
-    y: &[f32; D],
+/// [module documentation](self) for the normalisation's log-Jacobian), with `buffer` (at
+/// least [`score_len`] floats). NaN if `y` is not `d` values or `buffer` is shorter.
+pub fn score<U: Potential + ?Sized>(
+    target: &U,
+    normalization: &Normalization<'_>,
+    y: &[f32],
+    buffer: &mut [f32],
 ) -> f32 {
-    let mut x = *y;
-    model.from_data(&mut x);
-    model.energy.energy(&x)
+    let d = target.dim();
+    if y.len() != d || buffer.len() < score_len(target) {
+        return f32::NAN;
+    }
+    let (x, scratch) = buffer.split_at_mut(d);
+    x.copy_from_slice(y);
+    normalization.from_data(x);
+    target.energy(x, scratch)
 }
 
 // ---- the settings' text form -------------------------------------------------------------

@@ -136,6 +136,14 @@ impl<'a, E: Encodings, const C: usize, const L: usize> RealNvpFlow<'a, E, C, L> 
         &self.couplings[..self.count]
     }
 
+    /// Multiply-accumulates of one pass through the flow (every coupling's two networks).
+    pub fn macs(&self) -> usize {
+        self.couplings()
+            .iter()
+            .map(|c| c.scale_net.macs() + c.shift_net.macs())
+            .sum()
+    }
+
     /// `x = T(z)` in place; returns `ln|det J_T|`. `work`: `3d` floats and the networks'.
     fn transform_in_place(&self, x: &mut [f32], work: &mut [f32]) -> f32 {
         let d = self.sigma.len();

@@ -70,6 +70,11 @@ impl<'a, E: Encodings, const C: usize> FileModel<'a, E, C> {
         4 * d
     }
 
+    /// The tilted energy and the flow of a joint model (`None` if either is absent).
+    pub fn joint(&self) -> Option<(&TiltedMlp<'a, E, 7>, &RealNvpFlow<'a, E, C, 4>)> {
+        Some((self.energy.as_ref()?, self.flow.as_ref()?))
+    }
+
     /// The networks of `view`; `storage` ([`FileModel::storage_len`] floats) receives the
     /// bases' σ and 1/σ. [`Error::InvalidShape`] for a shape beyond the limits.
     pub fn from_view(view: &ModelView<'a>, storage: &'a mut [f32]) -> Result<Self, Error> {

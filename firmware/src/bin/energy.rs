@@ -17,7 +17,7 @@ use emberflow_core::mcmc::run as protocol;
 use emberflow_firmware::config::ConfigError;
 use emberflow_firmware::cost::{Counter, Tally};
 use emberflow_firmware::model::{self, D};
-use emberflow_firmware::{EXIT_OK, exit, frames, or_exit};
+use emberflow_firmware::{EXIT_CONFIG, EXIT_OK, exit, frames, or_exit};
 
 const GRID: u32 = 9;
 
@@ -120,14 +120,21 @@ fn grid_points(mut f: impl FnMut([f32; D])) -> u32 {
 #[cortex_m_rt::entry]
 fn main() -> ! {
     let counter = Counter::start();
-    let (model, crc) = model::load();
+    let (model, header, crc) = model::load();
+    let Some((energy, _)) = model.joint() else {
+        exit(EXIT_CONFIG)
+    };
+    let buffer = or_exit(
+        cortex_m::singleton!(: [f32; model::SCORE_LEN] = [0.0; model::SCORE_LEN]).ok_or("taken"),
+        "the scoring buffer",
+    );
     frames::begin_energy(crc, D);
 
     let mut tally = Tally::default();
     let mut index = 0u32;
     let mut score = |x: [f32; D]| {
         let start = counter.now();
-        let u = protocol::score(&model, &x);
+        let u = protocol::score(energy, &header.normalization, &x, buffer);
         tally.add(counter.since(start));
         frames::energy(index, &x, u);
         index += 1;

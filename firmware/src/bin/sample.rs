@@ -13,7 +13,7 @@ use emberflow_core::mcmc::run::{self as protocol, Observer, Protocol, Step};
 use emberflow_core::{GlobalMove, StepStats};
 use emberflow_firmware::config::{ConfigError, SampleConfig};
 use emberflow_firmware::cost::{Counter, Tally};
-use emberflow_firmware::{EXIT_OK, build_config, exit, frames, model, or_exit};
+use emberflow_firmware::{EXIT_CONFIG, EXIT_OK, build_config, exit, frames, model, or_exit};
 
 /// Sends the samples and measures each step of the recorded sweeps.
 struct Recorder {
@@ -24,7 +24,7 @@ struct Recorder {
     records: u64,
 }
 
-impl<const D: usize> Observer<D> for Recorder {
+impl Observer for Recorder {
     #[inline(always)]
     fn sweep_start(&mut self) {
         self.last = self.counter.now();
@@ -40,7 +40,7 @@ impl<const D: usize> Observer<D> for Recorder {
         self.last = self.counter.now();
     }
 
-    fn sample(&mut self, chain: u16, index: u32, x: &[f32; D]) {
+    fn sample(&mut self, chain: u16, index: u32, x: &[f32]) {
         frames::sample(chain, index, x);
         self.records += 1;
     }
@@ -56,9 +56,12 @@ fn main() -> ! {
     const CONFIG: Result<SampleConfig, ConfigError> = build_config!().sample();
     let cfg = or_exit(CONFIG, "invalid build configuration");
     let counter = Counter::start();
-    let (model, crc) = model::load();
+    let (model, header, crc) = model::load();
+    let Some((energy, flow)) = model.joint() else {
+        exit(EXIT_CONFIG)
+    };
     let protocol = or_exit(
-        Protocol::new(&model.header.sampler, &cfg.overrides(), cfg.run),
+        Protocol::new(&header.sampler, &cfg.overrides(), cfg.run),
         "invalid sampler settings (the model's, with the EMBERFLOW_* overrides)",
     );
     frames::begin_sample(crc, model::D, &protocol);
@@ -69,8 +72,19 @@ fn main() -> ! {
         global: Tally::default(),
         records: 0,
     };
+    let buffer = or_exit(
+        cortex_m::singleton!(: [f32; model::RUN_LEN] = [0.0; model::RUN_LEN]).ok_or("taken"),
+        "the sampling buffer",
+    );
     or_exit(
-        protocol::run(&model, &protocol, &mut recorder),
+        protocol::run(
+            energy,
+            flow,
+            &header.normalization,
+            &protocol,
+            &mut recorder,
+            buffer,
+        ),
         "invalid kernel settings",
     );
     frames::cost("mala", &recorder.mala);

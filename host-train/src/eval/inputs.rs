@@ -8,10 +8,10 @@ use anyhow::{Context, Result, anyhow, bail};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Read and check a model file for evaluation: readable, valid, energy+flow, of a supported
-/// dimension ([`ModelFile::load`]).
+/// Read and check a model file for evaluation: readable, valid, energy+flow, a shape within
+/// the run-time limits ([`super::read_model_for_eval`]).
 pub fn load_model(path: &Path) -> Result<ModelFile> {
-    ModelFile::load(path)
+    super::read_model_for_eval(path)
 }
 
 /// Points and where they came from.

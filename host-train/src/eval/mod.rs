@@ -26,7 +26,10 @@ mod render;
 pub use inputs::{
     Points, Samples, load_model, load_points, load_samples, reference_data, resolve_regions,
 };
-pub use model::{ModelInputs, ModelQuantities, energies_at, model_quantities};
+pub use model::{
+    ModelInputs, ModelQuantities, energies_at, model_from_bytes, model_quantities, read_model,
+    read_model_for_eval, with_networks,
+};
 
 use crate::data::Dataset;
 use crate::metrics::{
@@ -34,7 +37,6 @@ use crate::metrics::{
 };
 pub use crate::model_file::ModelFile;
 use anyhow::{Result, bail};
-use emberflow_core::with_model_shape;
 use std::path::PathBuf;
 /// What to evaluate and how (the options of `emberflow eval`).
 #[derive(Clone, Debug)]
@@ -195,9 +197,7 @@ pub fn evaluate(args: &EvalOptions, with_mmd: bool) -> Result<Evaluation> {
         is_draws: args.is_draws,
         seed: args.seed,
     };
-    let bytes = &model.bytes;
-    let quantities = with_model_shape!(model.dim, model_quantities(bytes, &inputs))
-        .expect("dimension checked on load")?;
+    let quantities = model_quantities(&model, &inputs)?;
     let weights_of = |d: &Dataset| {
         regions
             .as_ref()

@@ -1,15 +1,19 @@
 //! A model's own quantities: its energies at points, and the EBM's mode weights (on a grid in
-//! 2-D, by importance sampling with the flow above).
+//! 2-D, by importance sampling with the flow above), over the model file's run-time shaped
+//! networks (`emberflow_core::runtime::FileModel`), and the reader of model files for sampling,
+//! scoring and evaluation (any shape within the run-time limits).
 
 use crate::data::Dataset;
 use crate::metrics::{
     Grid2d, ModeWeights, Regions, mode_weights_from_grid_energies, mode_weights_importance,
 };
-use anyhow::{Result, anyhow};
-use emberflow_core::SeedStream;
-use emberflow_core::mcmc::run::score;
-use emberflow_core::model::PaperModel;
-use emberflow_core::{Energy, Flow};
+use crate::model_file::ModelFile;
+use anyhow::{Context, Result, anyhow};
+use emberflow_core::mcmc::run::{score, score_len};
+use emberflow_core::model::{AnyEncoding, Header, ModelView};
+use emberflow_core::runtime::{FileModel, RealNvpFlow, TiltedMlp};
+use emberflow_core::{ModelKind, Potential, Proposal, SeedStream};
+use std::path::{Path, PathBuf};
 
 /// What the model itself says: energies on data and samples, its own mode weights.
 #[derive(Default)]
@@ -62,56 +66,148 @@ fn par_rows<T: Send + Copy + Default>(
     out
 }
 
-/// U (model units) at data-unit points, for a model of shape `<D, A, B, H, K>`.
-pub fn energies_at<
-    const D: usize,
-    const A: usize,
-    const B: usize,
-    const H: usize,
-    const K: usize,
->(
-    bytes: &[u8],
-    points: &[f32],
-) -> Result<Vec<f32>> {
-    let model = PaperModel::<D, A, B, H, K>::decode(bytes)
-        .map_err(|e| anyhow!("decoding the model: {e}"))?;
-    let f = |x: &[f32]| {
-        let y: [f32; D] = x.try_into().expect("D values");
-        score(&model, &y)
-    };
-    Ok(par_rows(points, D, &f))
+/// The networks of a model file, any encoding, up to 32 couplings (the run-time limits).
+type Model<'a> = FileModel<'a, AnyEncoding, 32>;
+
+/// Why bytes are not a model this build samples and scores.
+enum Problem {
+    Invalid(emberflow_core::Error),
+    Kind(&'static str),
+    Shape(emberflow_core::Error),
 }
 
-/// Energies and the EBM's mode weights for a model of shape `<D, A, B, H, K>`.
-pub fn model_quantities<
-    const D: usize,
-    const A: usize,
-    const B: usize,
-    const H: usize,
-    const K: usize,
->(
-    bytes: &[u8],
+fn parse_model(bytes: Vec<u8>, path: PathBuf) -> std::result::Result<ModelFile, Problem> {
+    let view = ModelView::parse(&bytes).map_err(Problem::Invalid)?;
+    let h = view.header();
+    if h.kind != ModelKind::EnergyFlow {
+        return Err(Problem::Kind(h.kind.article_name()));
+    }
+    let dim = usize::from(h.dim);
+    let mut storage = vec![0.0f32; Model::storage_len(dim)];
+    Model::from_view(&view, &mut storage).map_err(Problem::Shape)?;
+    let file = ModelFile {
+        path,
+        dim,
+        dataset: h.training.dataset.to_owned(),
+        seed: h.training.seed,
+        iterations: h.training.iterations,
+        shift: h.normalization.shift.iter().collect(),
+        scale: h.normalization.scale.iter().collect(),
+        crc: view.crc(),
+        sampler: h.sampler,
+        log_jacobian: h
+            .normalization
+            .scale
+            .iter()
+            .map(|s| f64::from(s).ln())
+            .sum(),
+        bytes: Vec::new(),
+    };
+    Ok(ModelFile { bytes, ..file })
+}
+
+/// The run-time limits, in words.
+const LIMITS: &str = "d ≤ 256, at most 6 energy hidden layers, 3 conditioner hidden layers, 16 \
+                      flow blocks, widths ≤ 1024";
+
+/// Check a model file's bytes for sampling and scoring: valid, energy+flow, and a shape
+/// within the run-time limits (`emberflow_core::runtime`), any dimension among them.
+pub fn model_from_bytes(bytes: Vec<u8>, path: PathBuf) -> Result<ModelFile> {
+    parse_model(bytes, path).map_err(|p| match p {
+        Problem::Invalid(e) => anyhow!(e).context("not a valid model file"),
+        Problem::Kind(kind) => {
+            anyhow!("holds {kind}, but sampling and scoring need an energy+flow model")
+        }
+        Problem::Shape(e) => {
+            anyhow!(e).context(format!("the model's shape is beyond the limits ({LIMITS})"))
+        }
+    })
+}
+
+/// Read and check the model file at `path` for sampling and scoring ([`model_from_bytes`]).
+pub fn read_model(path: &Path) -> Result<ModelFile> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    model_from_bytes(bytes, path.to_path_buf()).with_context(|| format!("{}", path.display()))
+}
+
+/// Read and check the model file at `path` for evaluation (the messages of `emberflow eval`
+/// and `emberflow plot`).
+pub fn read_model_for_eval(path: &Path) -> Result<ModelFile> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read the model {}", path.display()))?;
+    parse_model(bytes, path.to_path_buf()).map_err(|p| match p {
+        Problem::Invalid(e) => {
+            anyhow!(e).context(format!("{} is not a valid model file", path.display()))
+        }
+        Problem::Kind(kind) => anyhow!(
+            "{} holds {kind}; evaluation needs an energy+flow model (as `emberflow train` writes)",
+            path.display()
+        ),
+        Problem::Shape(e) => anyhow!(e).context(format!(
+            "{}: the model's shape is beyond the limits ({LIMITS})",
+            path.display()
+        )),
+    })
+}
+
+/// Run `f` on the decoded networks of `model` (an energy+flow file [`model_from_bytes`]
+/// accepted): the tilted energy, the flow and the header.
+pub fn with_networks<T>(
+    model: &ModelFile,
+    f: impl FnOnce(&TiltedMlp<'_>, &RealNvpFlow<'_>, &Header<'_>) -> Result<T>,
+) -> Result<T> {
+    let view = ModelView::parse(&model.bytes).map_err(|e| anyhow!("decoding the model: {e}"))?;
+    let mut storage = vec![0.0f32; Model::storage_len(model.dim)];
+    let file =
+        Model::from_view(&view, &mut storage).map_err(|e| anyhow!("decoding the model: {e}"))?;
+    let (u, flow) = file
+        .joint()
+        .ok_or_else(|| anyhow!("the model is not an energy+flow model"))?;
+    f(u, flow, view.header())
+}
+
+/// U (model units) at data-unit points (`dim` values a point, one after the other).
+pub fn energies_at(model: &ModelFile, points: &[f32]) -> Result<Vec<f32>> {
+    with_networks(model, |u, _, header| {
+        let f = |x: &[f32]| {
+            let mut buf = vec![0.0f32; score_len(u)];
+            score(u, &header.normalization, x, &mut buf)
+        };
+        Ok(par_rows(points, model.dim, &f))
+    })
+}
+
+/// Energies and the EBM's mode weights of `model`.
+pub fn model_quantities(model: &ModelFile, inputs: &ModelInputs<'_>) -> Result<ModelQuantities> {
+    with_networks(model, |energy, flow, header| {
+        quantities(model.dim, energy, flow, header, inputs)
+    })
+}
+
+fn quantities(
+    d: usize,
+    energy: &TiltedMlp<'_>,
+    flow: &RealNvpFlow<'_>,
+    header: &Header<'_>,
     inputs: &ModelInputs<'_>,
 ) -> Result<ModelQuantities> {
-    let model = PaperModel::<D, A, B, H, K>::decode(bytes)
-        .map_err(|e| anyhow!("decoding the model: {e}"))?;
     let u = |x: &[f32]| {
-        let y: [f32; D] = x.try_into().expect("D values");
-        score(&model, &y)
+        let mut buf = vec![0.0f32; score_len(energy)];
+        score(energy, &header.normalization, x, &mut buf)
     };
     let mut out = ModelQuantities::default();
-    if let Some(d) = inputs.data {
-        out.u_data = par_rows(d.values(), D, &u);
+    if let Some(data) = inputs.data {
+        out.u_data = par_rows(data.values(), d, &u);
     }
     if let Some(s) = inputs.samples {
-        out.u_samples = par_rows(s.values(), D, &u);
+        out.u_samples = par_rows(s.values(), d, &u);
     }
     let Some(regions) = inputs.regions else {
         return Ok(out);
     };
-    if let Some(grid) = inputs.grid.as_ref().filter(|_| D == 2) {
+    if let Some(grid) = inputs.grid.as_ref().filter(|_| d == 2) {
         let pts = grid.points();
-        let energies = par_rows(&pts, 2, &|x: &[f32]| u(x));
+        let energies = par_rows(&pts, 2, &u);
         let w =
             mode_weights_from_grid_energies(grid, &energies, regions.n(), |x| regions.region(x));
         let [nx, ny] = grid.cells();
@@ -123,20 +219,20 @@ pub fn model_quantities<
                 lo[0], hi[0], lo[1], hi[1]
             ),
         ));
-    } else if D > 2 && inputs.is_draws > 0 {
+    } else if d > 2 && inputs.is_draws > 0 {
         let mut r = SeedStream::IMPORTANCE.rng(inputs.seed);
         let n = inputs.is_draws;
-        let mut xs = vec![0.0f32; n * D];
+        let mut xs = vec![0.0f32; n * d];
         let mut lq = Vec::with_capacity(n);
         let mut us = Vec::with_capacity(n);
-        for x in xs.chunks_exact_mut(D) {
-            let mut z = [0.0f32; D];
-            lq.push(model.flow.sample(&mut r, &mut z));
-            us.push(model.energy.energy(&z));
-            model.to_data(&mut z);
-            x.copy_from_slice(&z);
+        let mut scratch =
+            vec![0.0f32; Proposal::scratch_len(flow).max(Potential::scratch_len(energy))];
+        for x in xs.chunks_exact_mut(d) {
+            lq.push(flow.sample(&mut r, x, &mut scratch));
+            us.push(Potential::energy(energy, x, &mut scratch));
+            header.normalization.to_data(x);
         }
-        let w = mode_weights_importance(&xs, D, &lq, &us, regions.n(), |x| regions.region(x));
+        let w = mode_weights_importance(&xs, d, &lq, &us, regions.n(), |x| regions.region(x));
         let method = format!(
             "importance sampling, {n} flow draws (Kish ESS {:.0})",
             w.effective_n

@@ -1,7 +1,7 @@
 //! `emberflow firmware …`: run the firmware programs under QEMU from the command line.
 
 use super::{
-    ModelFile, Report, decode_frames, read_points_csv, sample_on_qemu, score_on_qemu,
+    Report, decode_frames, read_model, read_points_csv, sample_on_qemu, score_on_qemu,
     write_energies_csv, write_samples_csv,
 };
 use crate::sampling_args::SamplingArgs;
@@ -124,7 +124,7 @@ fn run_sample(args: &RunArgs) -> Result<()> {
 }
 
 fn run_energy(args: &EnergyArgs) -> Result<()> {
-    let file = ModelFile::read(&args.model)?;
+    let file = read_model(&args.model)?;
     let points = read_points_csv(&args.data, file.dim)?;
     let (run, report) = score_on_qemu(&args.model, &points, args.timeout)?;
     let out = &args.out;

@@ -40,7 +40,7 @@ pub use output::{
     read_points_csv, replace_markdown_section, write_energies_csv, write_samples_csv,
 };
 pub use qemu::{QemuRun, qemu_available, qemu_command, run_qemu};
-pub use reference::{ModelFile, Sampled, sample_model, score_model};
+pub use reference::{ModelFile, Sampled, model_from_bytes, read_model, sample_model, score_model};
 pub use report::{ChainSummary, Cost, Memory, Report, Sample, Score};
 pub use settings::{SampleSettings, global_name, parse_adapt, parse_global};
 
@@ -167,7 +167,7 @@ pub fn sample_on_qemu(
     settings: &SampleSettings,
     timeout: Duration,
 ) -> Result<(FirmwareRun, Report)> {
-    let file = ModelFile::read(model)?;
+    let file = read_model(model)?;
     settings.protocol(&file.sampler)?;
     let mut env = settings.env();
     env.push(model_env(model)?);
@@ -189,7 +189,7 @@ pub fn score_on_qemu(
     points: &[Vec<f32>],
     timeout: Duration,
 ) -> Result<(FirmwareRun, Report)> {
-    let file = ModelFile::read(model)?;
+    let file = read_model(model)?;
     if let Some(k) = points.iter().position(|p| p.len() != file.dim) {
         bail!(
             "point {k} has {} coordinates, the model's dimension is {}",

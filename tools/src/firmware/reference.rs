@@ -1,15 +1,16 @@
 //! The host side of the shared protocol ([`emberflow_core::mcmc::run`]):
 //! `emberflow sample`, `emberflow energy` and the parity checks of `cargo xtask test` all call
 //! [`sample_model`] and [`score_model`], which run the very code the firmware runs, on
-//! emberflow-core, for any supported dimension.
+//! emberflow-core, for any model shape within the run-time limits (`emberflow_core::runtime`).
 
 use super::report::{ChainSummary, Sample};
 use super::settings::SampleSettings;
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
+use emberflow_core::StepStats;
 use emberflow_core::mcmc::run::{self, Observer, Protocol};
-use emberflow_core::model::PaperModel;
-use emberflow_core::{StepStats, with_model_shape};
+use emberflow_train::eval::with_networks;
 
+pub use emberflow_train::eval::{model_from_bytes, read_model};
 pub use emberflow_train::model_file::ModelFile;
 
 /// What [`sample_model`] produced.
@@ -24,10 +25,31 @@ pub struct Sampled {
 }
 
 /// Run the sampling protocol on `model` with `settings` (what the firmware's `sample`
-/// program does with the same model and settings, bit for bit).
+/// program does with the same model and settings, bit for bit), on the file's run-time shaped
+/// networks: any shape within the run-time limits.
 pub fn sample_model(model: &ModelFile, settings: &SampleSettings) -> Result<Sampled> {
-    with_model_shape!(model.dim, sample_typed(&model.bytes, settings))
-        .ok_or_else(|| anyhow!("dimension {} is not supported", model.dim))?
+    with_networks(model, |energy, flow, header| {
+        let protocol = settings.protocol(&header.sampler)?;
+        let mut collect = Collect::default();
+        collect
+            .samples
+            .reserve(usize::from(protocol.run.chains) * protocol.run.n as usize);
+        let mut buffer = vec![0.0f32; run::run_len(energy, flow)];
+        run::run(
+            energy,
+            flow,
+            &header.normalization,
+            &protocol,
+            &mut collect,
+            &mut buffer,
+        )
+        .map_err(|e| anyhow!("invalid kernel settings: {e}"))?;
+        Ok(Sampled {
+            protocol,
+            samples: collect.samples,
+            chains: collect.chains,
+        })
+    })
 }
 
 /// `U = −ln π` (unnormalised, model space) of each point, given in data units: what the
@@ -40,8 +62,13 @@ pub fn score_model(model: &ModelFile, points: &[Vec<f32>]) -> Result<Vec<f32>> {
             model.dim
         );
     }
-    with_model_shape!(model.dim, score_typed(&model.bytes, points))
-        .ok_or_else(|| anyhow!("dimension {} is not supported", model.dim))?
+    with_networks(model, |energy, _, header| {
+        let mut buffer = vec![0.0f32; run::score_len(energy)];
+        Ok(points
+            .iter()
+            .map(|p| run::score(energy, &header.normalization, p, &mut buffer))
+            .collect())
+    })
 }
 
 #[derive(Default)]
@@ -50,8 +77,8 @@ struct Collect {
     chains: Vec<ChainSummary>,
 }
 
-impl<const D: usize> Observer<D> for Collect {
-    fn sample(&mut self, chain: u16, index: u32, x: &[f32; D]) {
+impl Observer for Collect {
+    fn sample(&mut self, chain: u16, index: u32, x: &[f32]) {
         self.samples.push(Sample {
             chain,
             index,
@@ -70,38 +97,4 @@ impl<const D: usize> Observer<D> for Collect {
             step_size,
         });
     }
-}
-
-fn sample_typed<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>(
-    bytes: &[u8],
-    settings: &SampleSettings,
-) -> Result<Sampled> {
-    let model = PaperModel::<D, A, B, H, K>::decode(bytes).context("not a valid model file")?;
-    let protocol = settings.protocol(&model.header.sampler)?;
-    let mut collect = Collect::default();
-    collect
-        .samples
-        .reserve(usize::from(protocol.run.chains) * protocol.run.n as usize);
-    run::run(&model, &protocol, &mut collect)
-        .map_err(|e| anyhow!("invalid kernel settings: {e}"))?;
-    Ok(Sampled {
-        protocol,
-        samples: collect.samples,
-        chains: collect.chains,
-    })
-}
-
-fn score_typed<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>(
-    bytes: &[u8],
-    points: &[Vec<f32>],
-) -> Result<Vec<f32>> {
-    let model = PaperModel::<D, A, B, H, K>::decode(bytes).context("not a valid model file")?;
-    Ok(points
-        .iter()
-        .map(|p| {
-            let mut y = [0.0f32; D];
-            y.copy_from_slice(p);
-            run::score(&model, &y)
-        })
-        .collect())
 }

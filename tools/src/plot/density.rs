@@ -5,7 +5,7 @@ use super::density_args::DensityArgs;
 use super::draw::{FONT, de, render, subset, widen};
 use crate::eval::{self, ModelFile, Points, Samples};
 use anyhow::{Context, Result, bail};
-use emberflow_core::{SeedStream, with_model_shape};
+use emberflow_core::SeedStream;
 use emberflow_train::data::Dataset;
 use emberflow_train::metrics::Grid2d;
 use plotters::prelude::*;
@@ -59,8 +59,7 @@ pub(super) fn density_2d(
     let n = a.grid;
     let grid = Grid2d::new(lo, hi, [n, n]).context("empty plotting box")?;
     let pts = grid.points();
-    let bytes = &model.bytes;
-    let u = with_model_shape!(model.dim, energies_at(bytes, &pts)).expect("2-D")?;
+    let u = eval::energies_at(model, &pts)?;
     let umin = u
         .iter()
         .copied()
@@ -177,12 +176,4 @@ pub(super) fn density_2d(
         }
         Ok(())
     })
-}
-
-/// U at data-unit points (dispatch target of `with_model_shape!`).
-fn energies_at<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>(
-    bytes: &[u8],
-    points: &[f32],
-) -> Result<Vec<f32>> {
-    eval::energies_at::<D, A, B, H, K>(bytes, points)
 }

@@ -8,10 +8,9 @@ use emberflow_core::model::lists::{Bounded, F32s};
 use emberflow_core::model::{
     Encoding, Export, Normalization, SamplerSpec, Training, encode_energy_flow,
 };
-use emberflow_core::shapes::{PaperEnergyNet, PaperFlow};
-use emberflow_core::{Adaptation, FlowMcConfig, GlobalMove, Network, Schedule, with_model_shape};
+use emberflow_core::{Adaptation, FlowMcConfig, GlobalMove, Schedule};
 use emberflow_tools::firmware as host;
-use host::{ModelFile, Program, SampleSettings};
+use host::{ModelFile, Program, SampleSettings, read_model};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -60,13 +59,11 @@ fn seeded_d16_model() -> Result<PathBuf> {
     Ok(path)
 }
 
-/// `(energy U forward, flow pass)` multiply-accumulates of the paper's shapes in dimension `D`.
-fn paper_macs<const D: usize, const A: usize, const B: usize, const H: usize, const K: usize>()
--> (f64, f64) {
-    (
-        <PaperEnergyNet<D> as Network<D, 1>>::macs() as f64,
-        PaperFlow::<D, A, B, H, K>::macs() as f64,
-    )
+/// `(energy U forward, flow pass)` multiply-accumulates of the model file's networks.
+fn model_macs(file: &ModelFile) -> Result<(f64, f64)> {
+    emberflow_train::eval::with_networks(file, |energy, flow, _| {
+        Ok((energy.net().macs() as f64, flow.macs() as f64))
+    })
 }
 
 /// One model's figures.
@@ -122,7 +119,7 @@ fn cost(r: &host::Report, kind: &str) -> Result<host::Cost> {
 /// Build and run the `sample` program (IMH and i-SIR, N = 64, both with K = 10) and the
 /// `energy` program with the model at `path`.
 fn measure(label: &str, path: &Path) -> Result<Measured> {
-    let file = ModelFile::read(path)?;
+    let file = read_model(path)?;
     let imh = SampleSettings {
         seed: 1,
         chains: 2,
@@ -149,8 +146,7 @@ fn measure(label: &str, path: &Path) -> Result<Measured> {
         })
         .collect();
     let (energy_run, energy_report) = host::score_on_qemu(path, &points, QEMU_TIMEOUT)?;
-    let (energy_macs, flow_macs) = with_model_shape!(file.dim, paper_macs())
-        .with_context(|| format!("no model shape for d = {}", file.dim))?;
+    let (energy_macs, flow_macs) = model_macs(&file)?;
     Ok(Measured {
         label: label.to_string(),
         file_size: file.bytes.len() as u64,

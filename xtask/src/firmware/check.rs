@@ -7,7 +7,7 @@ use anyhow::{Context, Result, ensure};
 use emberflow_core::mcmc::run::Adapt;
 use emberflow_core::{Adaptation, GlobalMove};
 use emberflow_tools::firmware as host;
-use host::{FirmwareRun, ModelFile, Program, SampleSettings};
+use host::{FirmwareRun, Program, SampleSettings, read_model};
 use std::path::Path;
 use std::time::Instant;
 
@@ -87,6 +87,19 @@ pub fn check() -> Result<()> {
         parity_sample(&model, &settings)?;
         parity_energy(&model)?;
     }
+    // odd shapes: one chain, IMH and MALA with the model's adaptation
+    let odd_settings = SampleSettings {
+        seed: 5,
+        chains: 1,
+        n: 3,
+        warmup: 2,
+        ..SampleSettings::default()
+    };
+    for (k, shape) in super::shapes::SHAPES.iter().enumerate() {
+        let model = shape.write(100 + k as u64)?;
+        parity_sample(&model, &odd_settings)?;
+        parity_energy(&model)?;
+    }
     check_bad_model_exits_nonzero()?;
     check_bad_config_exits_nonzero()?;
     check_panic_exits_nonzero()?;
@@ -115,7 +128,7 @@ fn first_difference(a: &[u8], b: &[u8]) -> String {
 /// protocol): the same CSV bytes, the same chain counts and final step sizes.
 fn parity_sample(model: &Path, settings: &SampleSettings) -> Result<()> {
     let (run, report) = host::sample_on_qemu(model, settings, QEMU_TIMEOUT)?;
-    let file = ModelFile::read(model)?;
+    let file = read_model(model)?;
     let sampled = host::sample_model(&file, settings)?;
     let (mut mcu_csv, mut host_csv) = (Vec::new(), Vec::new());
     host::write_samples_csv(&mut mcu_csv, report.dim, &report.samples)?;
@@ -167,8 +180,9 @@ fn parity_sample(model: &Path, settings: &SampleSettings) -> Result<()> {
 }
 
 /// Points in data units that exercise the scoring: a grid, signed zeros, large, tiny and
-/// subnormal values.
-fn probe_points() -> Vec<Vec<f32>> {
+/// subnormal values; in `dim` dimensions the first two coordinates are those of the 2-D
+/// points and the others a mix of them.
+fn probe_points(dim: usize) -> Vec<Vec<f32>> {
     let mut points: Vec<Vec<f32>> = Vec::new();
     for i in 0..11 {
         for j in 0..11 {
@@ -184,14 +198,24 @@ fn probe_points() -> Vec<Vec<f32>> {
     ] {
         points.push(p.to_vec());
     }
+    for p in &mut points {
+        let (a, b) = (p[0], p[1]);
+        p.extend((2..dim).map(|j| {
+            if j % 3 == 0 {
+                a
+            } else {
+                0.5 * b - 0.125 * j as f32
+            }
+        }));
+    }
     points
 }
 
 /// The `energy` program's scores against `emberflow energy`'s, bit for bit.
 fn parity_energy(model: &Path) -> Result<()> {
-    let points = probe_points();
+    let file = read_model(model)?;
+    let points = probe_points(file.dim);
     let (_run, report) = host::score_on_qemu(model, &points, QEMU_TIMEOUT)?;
-    let file = ModelFile::read(model)?;
     let expected = host::score_model(&file, &points)?;
     for (k, (score, want)) in report.scores.iter().zip(&expected).enumerate() {
         ensure!(

@@ -5,7 +5,9 @@
 //!   byte-identical to `emberflow sample`'s (the host running the same protocol source on
 //!   emberflow-core; i-SIR and IMH schedules), the `energy` program's scores are
 //!   bit-identical to `emberflow energy`'s; and a corrupted model file, an invalid
-//!   configuration and a panic each exit non-zero with a clear defmt error.
+//!   configuration and a panic each exit non-zero with a clear defmt error; and the same
+//!   parity, sampling and scoring, for models of odd shapes (`shapes.rs`: d = 3, 24, 30 and
+//!   100, widths not multiples of 4 or 8, energies of 1, 2 and 6 hidden layers, f32 and int8).
 //! * [`bench()`] — flash, RAM and instructions per step for the 2-D model in f32, int16 and int8
 //!   and a seeded d = 16 model, recorded under `## Firmware` in BENCHMARKS.md; what the figures
 //!   say is in `docs/firmware-performance.md`.
@@ -14,6 +16,7 @@
 
 mod bench;
 mod check;
+mod shapes;
 
 pub use bench::bench;
 pub use check::check;
