@@ -6,7 +6,9 @@ use crate::data::BuiltIn;
 use anyhow::{Context, Result, anyhow};
 use emberflow_core::ModelKind;
 use emberflow_core::model::{ModelView, SamplerSpec};
-use emberflow_core::shapes::SUPPORTED_DIMS;
+use emberflow_core::runtime::{
+    MAX_CONDITIONER_HIDDEN, MAX_DIM, MAX_ENERGY_HIDDEN, MAX_FLOW_BLOCKS, MAX_WIDTH, check_limits,
+};
 use std::path::{Path, PathBuf};
 
 /// A model file read and checked: an energy+flow model of a supported dimension.
@@ -41,7 +43,17 @@ pub struct ModelFile {
 enum Problem {
     Invalid(emberflow_core::Error),
     Kind(&'static str),
-    Dim(usize),
+    /// Beyond the run-time limits (the dimension).
+    Limits(usize),
+}
+
+/// The message for a model (of dimension `dim`) beyond the run-time limits.
+fn beyond_limits(dim: usize) -> String {
+    format!(
+        "the model (d = {dim}) is beyond the run-time limits: d ≤ {MAX_DIM}, at most \
+         {MAX_ENERGY_HIDDEN} energy hidden layers, {MAX_CONDITIONER_HIDDEN} conditioner hidden \
+         layers and {MAX_FLOW_BLOCKS} flow blocks, widths ≤ {MAX_WIDTH}"
+    )
 }
 
 impl ModelFile {
@@ -52,8 +64,8 @@ impl ModelFile {
             return Err(Problem::Kind(h.kind.article_name()));
         }
         let dim = usize::from(h.dim);
-        if !SUPPORTED_DIMS.contains(&dim) {
-            return Err(Problem::Dim(dim));
+        if check_limits(h, 2 * MAX_FLOW_BLOCKS).is_err() {
+            return Err(Problem::Limits(dim));
         }
         let log_jacobian = h
             .normalization
@@ -95,9 +107,7 @@ impl ModelFile {
             Problem::Kind(kind) => {
                 anyhow!("holds {kind}, but sampling and scoring need an energy+flow model")
             }
-            Problem::Dim(dim) => anyhow!(
-                "dimension {dim} is not supported (model shapes exist for d = 2..=16, 32 and 64)"
-            ),
+            Problem::Limits(dim) => anyhow!("{}", beyond_limits(dim)),
         })
     }
 
@@ -114,10 +124,7 @@ impl ModelFile {
                 "{} holds {kind}; evaluation needs an energy+flow model (as `emberflow train` writes)",
                 path.display()
             ),
-            Problem::Dim(dim) => anyhow!(
-                "{}: dimension {dim} has no model shape in this build (supported: {SUPPORTED_DIMS:?})",
-                path.display()
-            ),
+            Problem::Limits(dim) => anyhow!("{}: {}", path.display(), beyond_limits(dim)),
         })
     }
 
