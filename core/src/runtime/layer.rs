@@ -4,7 +4,7 @@
 //! and the typed network of the same shape give the same bits.
 
 use crate::error::Error;
-use crate::kernels::gemv_t_rows;
+use crate::kernels::{dot, gemv_t_rows, row_axpys};
 use crate::model::view::dense::{
     AnyEncoding, Encodings, check_dense, dense_backward, dense_forward,
 };
@@ -20,6 +20,7 @@ pub struct Layer<'a, E: Encodings = AnyEncoding> {
     /// The weights transposed (`inputs × outputs`, row-major) and the biases, for the
     /// vectorised host form ([`Layer::from_f32_transposed`]); empty otherwise.
     transposed: &'a [f32],
+    weights: &'a [f32],
     bias: &'a [f32],
     inputs: u16,
     outputs: u16,
@@ -32,6 +33,7 @@ impl<'a, E: Encodings> Layer<'a, E> {
         encoding: Encoding::F32,
         data: &[],
         transposed: &[],
+        weights: &[],
         bias: &[],
         inputs: 0,
         outputs: 0,
@@ -53,6 +55,7 @@ impl<'a, E: Encodings> Layer<'a, E> {
             encoding: t.encoding,
             data: t.data,
             transposed: &[],
+            weights: &[],
             bias: &[],
             inputs,
             outputs,
@@ -76,6 +79,7 @@ impl<'a, E: Encodings> Layer<'a, E> {
             encoding: Encoding::F32,
             data,
             transposed: &[],
+            weights: &[],
             bias: &[],
             inputs: i,
             outputs: o,
@@ -105,6 +109,7 @@ impl<'a, E: Encodings> Layer<'a, E> {
             return Err(Error::InvalidShape);
         }
         layer.transposed = transposed;
+        layer.weights = w;
         layer.bias = bias;
         Ok(layer)
     }
@@ -132,8 +137,16 @@ impl<'a, E: Encodings> Layer<'a, E> {
         if let (Some(x), Some(y)) = (x.get(..self.inputs()), y.get_mut(..self.outputs())) {
             // a narrow layer (e.g. an output layer of one row) keeps its sums in registers in
             // the row form; the column form vectorises across eight or more outputs
-            if self.transposed.is_empty() || self.outputs() < 8 {
+            if self.transposed.is_empty() {
                 dense_forward::<E>(self.encoding, self.data, x, y)
+            } else if self.outputs() < 8 {
+                for ((yo, row), b) in y
+                    .iter_mut()
+                    .zip(self.weights.chunks_exact(x.len()))
+                    .zip(self.bias)
+                {
+                    *yo = dot(row, x) + b;
+                }
             } else {
                 gemv_t_rows(self.transposed, x, y);
                 for (yo, b) in y.iter_mut().zip(self.bias) {
@@ -158,7 +171,11 @@ impl<'a, E: Encodings> Layer<'a, E> {
     #[inline]
     pub fn backward(&self, dy: &[f32], dx: &mut [f32]) {
         if let (Some(dy), Some(dx)) = (dy.get(..self.outputs()), dx.get_mut(..self.inputs())) {
-            dense_backward::<E>(self.encoding, self.data, dy, dx)
+            if self.weights.is_empty() {
+                dense_backward::<E>(self.encoding, self.data, dy, dx)
+            } else {
+                row_axpys(self.weights, dy, dx)
+            }
         }
     }
 }
