@@ -8,11 +8,11 @@ use crate::metrics::{
     Grid2d, ModeWeights, Regions, mode_weights_from_grid_energies, mode_weights_importance,
 };
 use crate::model_file::ModelFile;
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use emberflow_core::mcmc::run::{score, score_len};
 use emberflow_core::model::{AnyEncoding, Header, ModelView};
 use emberflow_core::runtime::{FileModel, RealNvpFlow, TiltedMlp};
-use emberflow_core::{ModelKind, Potential, Proposal, SeedStream};
+use emberflow_core::{Potential, Proposal, SeedStream};
 use std::path::{Path, PathBuf};
 
 /// What the model itself says: energies on data and samples, its own mode weights.
@@ -69,85 +69,22 @@ fn par_rows<T: Send + Copy + Default>(
 /// The networks of a model file, any encoding, up to 32 couplings (the run-time limits).
 type Model<'a> = FileModel<'a, AnyEncoding, 32>;
 
-/// Why bytes are not a model this build samples and scores.
-enum Problem {
-    Invalid(emberflow_core::Error),
-    Kind(&'static str),
-    Shape(emberflow_core::Error),
-}
-
-fn parse_model(bytes: Vec<u8>, path: PathBuf) -> std::result::Result<ModelFile, Problem> {
-    let view = ModelView::parse(&bytes).map_err(Problem::Invalid)?;
-    let h = view.header();
-    if h.kind != ModelKind::EnergyFlow {
-        return Err(Problem::Kind(h.kind.article_name()));
-    }
-    let dim = usize::from(h.dim);
-    let mut storage = vec![0.0f32; Model::storage_len(dim)];
-    Model::from_view(&view, &mut storage).map_err(Problem::Shape)?;
-    let file = ModelFile {
-        path,
-        dim,
-        dataset: h.training.dataset.to_owned(),
-        seed: h.training.seed,
-        iterations: h.training.iterations,
-        shift: h.normalization.shift.iter().collect(),
-        scale: h.normalization.scale.iter().collect(),
-        crc: view.crc(),
-        sampler: h.sampler,
-        log_jacobian: h
-            .normalization
-            .scale
-            .iter()
-            .map(|s| f64::from(s).ln())
-            .sum(),
-        bytes: Vec::new(),
-    };
-    Ok(ModelFile { bytes, ..file })
-}
-
-/// The run-time limits, in words.
-const LIMITS: &str = "d ≤ 256, at most 6 energy hidden layers, 3 conditioner hidden layers, 16 \
-                      flow blocks, widths ≤ 1024";
-
-/// Check a model file's bytes for sampling and scoring: valid, energy+flow, and a shape
-/// within the run-time limits (`emberflow_core::runtime`), any dimension among them.
+/// Check a model file's bytes for sampling and scoring ([`ModelFile::from_bytes`]: valid,
+/// energy+flow, a shape within the run-time limits); `path` names it in messages.
 pub fn model_from_bytes(bytes: Vec<u8>, path: PathBuf) -> Result<ModelFile> {
-    parse_model(bytes, path).map_err(|p| match p {
-        Problem::Invalid(e) => anyhow!(e).context("not a valid model file"),
-        Problem::Kind(kind) => {
-            anyhow!("holds {kind}, but sampling and scoring need an energy+flow model")
-        }
-        Problem::Shape(e) => {
-            anyhow!(e).context(format!("the model's shape is beyond the limits ({LIMITS})"))
-        }
-    })
+    let file = ModelFile::from_bytes(bytes)?;
+    Ok(ModelFile { path, ..file })
 }
 
-/// Read and check the model file at `path` for sampling and scoring ([`model_from_bytes`]).
+/// Read and check the model file at `path` for sampling and scoring ([`ModelFile::read`]).
 pub fn read_model(path: &Path) -> Result<ModelFile> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    model_from_bytes(bytes, path.to_path_buf()).with_context(|| format!("{}", path.display()))
+    ModelFile::read(path)
 }
 
-/// Read and check the model file at `path` for evaluation (the messages of `emberflow eval`
-/// and `emberflow plot`).
+/// Read and check the model file at `path` for evaluation ([`ModelFile::load`]: the messages
+/// of `emberflow eval` and `emberflow plot`).
 pub fn read_model_for_eval(path: &Path) -> Result<ModelFile> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("cannot read the model {}", path.display()))?;
-    parse_model(bytes, path.to_path_buf()).map_err(|p| match p {
-        Problem::Invalid(e) => {
-            anyhow!(e).context(format!("{} is not a valid model file", path.display()))
-        }
-        Problem::Kind(kind) => anyhow!(
-            "{} holds {kind}; evaluation needs an energy+flow model (as `emberflow train` writes)",
-            path.display()
-        ),
-        Problem::Shape(e) => anyhow!(e).context(format!(
-            "{}: the model's shape is beyond the limits ({LIMITS})",
-            path.display()
-        )),
-    })
+    ModelFile::load(path)
 }
 
 /// Run `f` on the decoded networks of `model` (an energy+flow file [`model_from_bytes`]
