@@ -11,6 +11,7 @@
 //! | `ef:s` | `c` chain, `i` sample index, `x` bits of the state after sweep `i`, in data units |
 //! | `ef:chain` | `c local_proposed local_accepted global_proposed global_accepted nonfinite step_size` |
 //! | `ef:e` | `i` point index, `x` bits of the point (data units), `u` bits of `U = −ln π` (unnormalised, model space) |
+//! | `ef:alarm` | `i` a point whose `U` is above the model's anomaly threshold (or not finite); `ef:begin` of the `energy` program then carries `threshold` (bits) |
 //! | `ef:cost` | `kind` (`mala`, `global`, `energy`) `unit count total min max` |
 //! | `ef:memory` | `stack` high-water mark and `stack_capacity`, bytes |
 //! | `ef:end` | `records` data records sent |
@@ -47,14 +48,29 @@ pub fn begin_sample(model_crc: u32, d: usize, p: &Protocol) {
     );
 }
 
-/// `ef:begin` for the `energy` program.
-pub fn begin_energy(model_crc: u32, d: usize) {
-    defmt::println!(
-        "ef:begin program=energy model_crc={=u32} d={=usize} unit={=str}",
-        model_crc,
-        d,
-        UNIT
-    );
+/// `ef:begin` for the `energy` program, with the model's anomaly threshold if it has one.
+pub fn begin_energy(model_crc: u32, d: usize, threshold: Option<f32>) {
+    match threshold {
+        Some(t) => defmt::println!(
+            "ef:begin program=energy model_crc={=u32} d={=usize} threshold={=u32} unit={=str}",
+            model_crc,
+            d,
+            t.to_bits(),
+            UNIT
+        ),
+        None => defmt::println!(
+            "ef:begin program=energy model_crc={=u32} d={=usize} unit={=str}",
+            model_crc,
+            d,
+            UNIT
+        ),
+    }
+}
+
+/// `ef:alarm`: point `index` is an anomaly (its energy is above the model's threshold).
+#[inline]
+pub fn alarm(index: u32) {
+    defmt::println!("ef:alarm i={=u32}", index);
 }
 
 /// `ef:s`: the state of chain `chain` after sweep `index`.

@@ -120,3 +120,76 @@ pub fn to_bytes(
     };
     encode(trained, meta, encoding, Some(errors))
 }
+
+/// The anomaly threshold a model file carries: the `quantile` of the energies `U` the encoded
+/// model (`bytes`) gives the rows of `held_out` (data units, `d` values a row), so the file
+/// flags about a `1 − quantile` share of new normal points. The energies are those of the
+/// very encoding in `bytes` (an int8 file gets its own threshold), through the scoring
+/// protocol that `emberflow energy` and the firmware run.
+pub fn anomaly_threshold(bytes: &[u8], held_out: &[f32], quantile: f64) -> Result<f32> {
+    if !(quantile > 0.0 && quantile < 1.0) {
+        return Err(anyhow!(
+            "the threshold quantile must be in (0, 1), got {quantile}"
+        ));
+    }
+    let model = crate::model_file::ModelFile::from_bytes(bytes.to_vec())?;
+    if held_out.is_empty() || !held_out.len().is_multiple_of(model.dim) {
+        return Err(anyhow!(
+            "the threshold needs held-out rows of {} values",
+            model.dim
+        ));
+    }
+    let u: Vec<f64> = crate::eval::energies_at(&model, held_out)?
+        .into_iter()
+        .map(f64::from)
+        .collect();
+    if let Some(k) = u.iter().position(|v| !v.is_finite()) {
+        return Err(anyhow!(
+            "the energy of held-out row {k} is not finite ({}); no threshold can be set",
+            u[k]
+        ));
+    }
+    let t = crate::metrics::quantile(&u, quantile)
+        .ok_or_else(|| anyhow!("no quantile of {} energies", u.len()))?;
+    Ok(t as f32)
+}
+
+/// [`to_bytes`] with an anomaly threshold: the file is encoded, its [`anomaly_threshold`] on
+/// `held_out` measured, and the file encoded again with the threshold and its quantile as the
+/// first two metrics (the networks, and so the energies, are the same bytes). Returns the
+/// file and the threshold.
+pub fn to_bytes_with_threshold(
+    trained: &Trained,
+    meta: &ExportMeta,
+    encoding: Encoding,
+    probes: &[f32],
+    held_out: &[f32],
+    quantile: f64,
+) -> Result<(Vec<u8>, f32)> {
+    let plain = to_bytes(trained, meta, encoding, probes)?;
+    let threshold = anomaly_threshold(&plain, held_out, quantile)?;
+    let mut metrics = vec![
+        (
+            emberflow_core::model::ANOMALY_THRESHOLD.to_string(),
+            threshold,
+        ),
+        (
+            emberflow_core::model::ANOMALY_QUANTILE.to_string(),
+            quantile as f32,
+        ),
+    ];
+    metrics.extend(
+        meta.metrics
+            .iter()
+            .filter(|(k, _)| {
+                k != emberflow_core::model::ANOMALY_THRESHOLD
+                    && k != emberflow_core::model::ANOMALY_QUANTILE
+            })
+            .cloned(),
+    );
+    let meta = ExportMeta {
+        metrics,
+        ..meta.clone()
+    };
+    Ok((to_bytes(trained, &meta, encoding, probes)?, threshold))
+}

@@ -5,9 +5,10 @@
 use crate::data::BuiltIn;
 use anyhow::{Context, Result, anyhow};
 use emberflow_core::ModelKind;
-use emberflow_core::model::{ModelView, SamplerSpec};
+use emberflow_core::model::AnyEncoding;
+use emberflow_core::model::{ANOMALY_QUANTILE, ModelView, SamplerSpec};
 use emberflow_core::runtime::{
-    MAX_CONDITIONER_HIDDEN, MAX_DIM, MAX_ENERGY_HIDDEN, MAX_FLOW_BLOCKS, MAX_WIDTH, check_limits,
+    FileModel, MAX_CONDITIONER_HIDDEN, MAX_DIM, MAX_ENERGY_HIDDEN, MAX_FLOW_BLOCKS, MAX_WIDTH,
 };
 use std::path::{Path, PathBuf};
 
@@ -37,6 +38,11 @@ pub struct ModelFile {
     /// `Σ_j ln scale_j` of the data normalisation: the log-Jacobian between model space and
     /// data units (`−ln p(y) = U(x) + ln Z + Σ_j ln scale_j`).
     pub log_jacobian: f64,
+    /// The anomaly threshold on `U` the model carries (`emberflow train
+    /// --threshold-quantile`), if any.
+    pub threshold: Option<f32>,
+    /// The quantile of the held-out energies the threshold is, if recorded.
+    pub threshold_quantile: Option<f32>,
 }
 
 /// Why bytes are not a usable model.
@@ -50,7 +56,7 @@ enum Problem {
 /// The message for a model (of dimension `dim`) beyond the run-time limits.
 fn beyond_limits(dim: usize) -> String {
     format!(
-        "the model (d = {dim}) is beyond the run-time limits: d ≤ {MAX_DIM}, at most \
+        "the model's shape (d = {dim}) is beyond the limits: d ≤ {MAX_DIM}, at most \
          {MAX_ENERGY_HIDDEN} energy hidden layers, {MAX_CONDITIONER_HIDDEN} conditioner hidden \
          layers and {MAX_FLOW_BLOCKS} flow blocks, widths ≤ {MAX_WIDTH}"
     )
@@ -64,7 +70,9 @@ impl ModelFile {
             return Err(Problem::Kind(h.kind.article_name()));
         }
         let dim = usize::from(h.dim);
-        if check_limits(h, 2 * MAX_FLOW_BLOCKS).is_err() {
+        // the networks as the samplers build them: every shape within the run-time limits
+        let mut storage = vec![0.0f32; FileModel::<'_, AnyEncoding, 32>::storage_len(dim)];
+        if FileModel::<'_, AnyEncoding, 32>::from_view(&view, &mut storage).is_err() {
             return Err(Problem::Limits(dim));
         }
         let log_jacobian = h
@@ -84,6 +92,8 @@ impl ModelFile {
             crc: view.crc(),
             sampler: h.sampler,
             log_jacobian,
+            threshold: h.training.anomaly_threshold(),
+            threshold_quantile: h.training.metric(ANOMALY_QUANTILE),
             bytes: Vec::new(),
         };
         Ok(Self { bytes, ..file })

@@ -3,10 +3,10 @@
 //! `emberflow sample --model M …` and `emberflow firmware run --model M …` write the same bytes.
 
 use crate::firmware::{
-    Score, read_model, read_points_csv, sample_model, score_model, write_energies_csv,
+    Score, flags, read_model, read_points_csv, sample_model, score_model, write_energies_csv,
     write_samples_csv,
 };
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use emberflow_train::fs::write_atomically_to;
 use emberflow_train::metrics::detection;
 use std::path::PathBuf;
@@ -44,6 +44,11 @@ pub struct EnergyArgs {
     /// AUROC and the average precision (AUPRC) of the energy as an anomaly score.
     #[arg(long)]
     pub labels: Option<PathBuf>,
+    /// Flag the points whose energy is above this threshold (an `anomaly` column: 1 = U > T).
+    /// Default: the model's own threshold, if it carries one (`emberflow train
+    /// --threshold-quantile`).
+    #[arg(long)]
+    pub threshold: Option<f32>,
 }
 
 /// Read a labels file: one `0` or `1` per non-empty line.
@@ -99,6 +104,12 @@ pub fn run_sample(args: &SampleArgs) -> Result<()> {
 /// Run `emberflow energy`.
 pub fn run_energy(args: &EnergyArgs) -> Result<()> {
     let model = read_model(&args.model)?;
+    if let Some(t) = args.threshold
+        && !t.is_finite()
+    {
+        bail!("--threshold must be a finite number, got {t}");
+    }
+    let threshold = args.threshold.or(model.threshold);
     let points = read_points_csv(&args.data, model.dim)?;
     let labels = args.labels.as_deref().map(read_labels).transpose()?;
     let energies = score_model(&model, &points)?;
@@ -119,7 +130,9 @@ pub fn run_energy(args: &EnergyArgs) -> Result<()> {
             energy,
         })
         .collect();
-    write_atomically_to(&args.out, |w| write_energies_csv(w, model.dim, &scores))?;
+    write_atomically_to(&args.out, |w| {
+        write_energies_csv(w, model.dim, &scores, threshold)
+    })?;
     eprintln!(
         "{} points scored (d = {}); energy = U = -ln pi + const in model space; as a density \
          over data units, -ln p(y) = U + ln Z + {:.6} (the normalisation's log-Jacobian); \
@@ -129,6 +142,37 @@ pub fn run_energy(args: &EnergyArgs) -> Result<()> {
         model.log_jacobian,
         args.out
     );
+    if let Some(t) = threshold {
+        let flagged: Vec<bool> = scores.iter().map(|s| flags(s.energy, t)).collect();
+        let source = match (args.threshold, model.threshold_quantile) {
+            (Some(_), _) => "--threshold".to_string(),
+            (None, Some(q)) => format!("the model's: the {q} quantile of its held-out energies"),
+            (None, None) => "the model's".to_string(),
+        };
+        eprintln!(
+            "{} of {} points flagged as anomalies (U > {t}, {source})",
+            flagged.iter().filter(|&&f| f).count(),
+            scores.len()
+        );
+        if let Some(labels) = &labels {
+            let hit = |want: bool| {
+                let of = labels.iter().filter(|&&l| l == want).count();
+                let n = flagged
+                    .iter()
+                    .zip(labels)
+                    .filter(|&(&f, &l)| f && l == want)
+                    .count();
+                (n, of)
+            };
+            let ((tp, p), (fp, n)) = (hit(true), hit(false));
+            eprintln!(
+                "at the threshold: {tp} of {p} anomalies flagged (recall {:.3}), {fp} of {n} \
+                 normal points flagged (false-alarm rate {:.3})",
+                tp as f64 / p.max(1) as f64,
+                fp as f64 / n.max(1) as f64
+            );
+        }
+    }
     if let Some(d) = detected {
         eprintln!(
             "anomaly score = energy: AUROC {:.4}, AUPRC {:.4} ({} anomalies, {} normal points)",

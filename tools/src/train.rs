@@ -9,7 +9,7 @@ use emberflow_train::data::{
     BuiltIn, Dataset, DigitsOptions, Scaling, Standardizer, default_validation_fraction, digits,
     load_csv, parse_class_weights, parse_classes, spread_ratio, validation_split,
 };
-use emberflow_train::export::{ExportMeta, to_bytes};
+use emberflow_train::export::{ExportMeta, to_bytes, to_bytes_with_threshold};
 use emberflow_train::fs::write_bytes_atomically as write_atomic;
 use emberflow_train::monitor::{Finished, Monitor};
 use emberflow_train::report::{LogRecord, TrainReport};
@@ -49,6 +49,12 @@ pub struct Args {
     /// default with a validation set) or last.
     #[arg(long)]
     keep: Option<String>,
+    /// Store an anomaly threshold in the model: this quantile (in (0, 1), e.g. 0.99) of the
+    /// energies of the validation rows (of the training rows without a validation set). The
+    /// energies CSV of `emberflow energy` then flags the points above it, and so does the
+    /// firmware's `energy` program.
+    #[arg(long)]
+    threshold_quantile: Option<f64>,
     /// Flow draws of the importance-sampled ln Z behind the held-out likelihood.
     #[arg(long, default_value_t = emberflow_train::monitor::DEFAULT_NLL_DRAWS)]
     nll_draws: usize,
@@ -226,6 +232,11 @@ pub fn run(args: &Args) -> Result<()> {
         && !(0.0..1.0).contains(&f)
     {
         bail!("--validation must be a fraction in [0, 1), got {f}");
+    }
+    if let Some(q) = args.threshold_quantile
+        && !(q > 0.0 && q < 1.0)
+    {
+        bail!("--threshold-quantile must be in (0, 1), got {q}");
     }
     if args.nll_draws < 2 {
         bail!("--nll-draws must be at least 2");
@@ -509,10 +520,33 @@ fn run_model(
         .take(2000 * model_data.dim())
         .copied()
         .collect();
-    let bytes = to_bytes(&trained, &meta, encoding, &probes)?;
+    // The anomaly threshold's rows: the validation rows, else the training rows (data units).
+    let held_out = if validating {
+        &split.validation
+    } else {
+        &split.train
+    };
+    let export = |encoding: Encoding| -> Result<Vec<u8>> {
+        let Some(q) = args.threshold_quantile else {
+            return to_bytes(&trained, &meta, encoding, &probes);
+        };
+        let (bytes, t) =
+            to_bytes_with_threshold(&trained, &meta, encoding, &probes, held_out.values(), q)
+                .context("--threshold-quantile")?;
+        if !quiet {
+            eprintln!(
+                "anomaly threshold ({encoding:?}): U > {t:.6} flags a point (the {q} quantile \
+                 of the energies of the {} {} rows)",
+                held_out.len(),
+                if validating { "validation" } else { "training" }
+            );
+        }
+        Ok(bytes)
+    };
+    let bytes = export(encoding)?;
     write_atomic(&args.out, &bytes)?;
     for name in &args.also {
-        let extra = to_bytes(&trained, &meta, parse_encoding(name, "--also")?, &probes)?;
+        let extra = export(parse_encoding(name, "--also")?)?;
         let stem = args
             .out
             .file_stem()

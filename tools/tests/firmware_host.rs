@@ -273,10 +273,27 @@ fn csv_round_trips_exact_values() {
         energy: 3.5,
     }];
     let mut out = Vec::new();
-    write_energies_csv(&mut out, 2, &scores).unwrap();
+    write_energies_csv(&mut out, 2, &scores, None).unwrap();
     assert_eq!(
         String::from_utf8(out).unwrap(),
         "index,x0,x1,energy\n0,1,2,3.5\n"
+    );
+
+    // with a threshold: the anomaly column, strictly above it (and a NaN energy) flagged
+    let scores: Vec<firmware::Score> = [3.5, 2.0, 2.5, f32::NAN]
+        .iter()
+        .enumerate()
+        .map(|(k, &energy)| firmware::Score {
+            index: k as u32,
+            x: vec![0.0],
+            energy,
+        })
+        .collect();
+    let mut out = Vec::new();
+    write_energies_csv(&mut out, 1, &scores, Some(2.5)).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "index,x0,energy,anomaly\n0,0,3.5,1\n1,0,2,0\n2,0,2.5,0\n3,0,NaN,1\n"
     );
 }
 

@@ -483,3 +483,136 @@ fn trains_24_and_100_dimensional_csv_data_with_default_and_chosen_shapes() {
     bad("--flow-hidden", "4,4,4,4", "4 hidden layers");
     bad("--activation", "gelu", "unknown activation `gelu`");
 }
+
+/// `--threshold-quantile`: the file (and each `--also` encoding, with its own energies)
+/// carries the quantile of the validation rows' energies; `emberflow energy` flags exactly the
+/// points above it (the anomaly column), `--threshold` overrides it, and points far from the
+/// data are flagged.
+#[test]
+fn an_anomaly_threshold_is_stored_and_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
+    let csv = dir.path().join("mix.csv");
+    mixture_csv(&csv, 3, 400);
+    let train = |extra: &[&str]| {
+        let mut a = vec![
+            "train",
+            "--data",
+            csv.to_str().unwrap(),
+            "--iters",
+            "30",
+            "--eval-every",
+            "10",
+            "--batch",
+            "64",
+            "--bank",
+            "64",
+            "--particles",
+            "8",
+            "--nll-draws",
+            "256",
+            "--validation",
+            "0.25",
+        ];
+        a.extend_from_slice(extra);
+        emberflow(&a)
+    };
+    let out = path("m.efm");
+    for bad in ["0", "1", "1.5", "nan"] {
+        let (ok, _, err) = train(&["--threshold-quantile", bad, "--out", &out]);
+        assert!(!ok && err.contains("--threshold-quantile"), "{bad}: {err}");
+    }
+    let (ok, _, err) = train(&[
+        "--threshold-quantile",
+        "0.9",
+        "--also",
+        "int8",
+        "--out",
+        &out,
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("the 0.9 quantile of the energies of the 100 validation rows"),
+        "{err}"
+    );
+    let (ok, text, err) = emberflow(&["inspect", &out]);
+    assert!(ok && text.contains("anomaly_threshold"), "{err}{text}");
+
+    // the rows of the data set and three far points
+    let mut points = std::fs::read_to_string(&csv).unwrap();
+    points += "40,0,0\n0,-60,0\n0,0,90\n";
+    std::fs::write(path("p.csv"), points).unwrap();
+    for (file, n_file) in [(out.clone(), "m"), (path("m_int8.efm"), "m_int8")] {
+        let model = emberflow_train::model_file::ModelFile::read(file.as_ref()).unwrap();
+        let t = model.threshold.expect("the model carries a threshold");
+        assert_eq!(model.threshold_quantile, Some(0.9));
+        let e = path(&format!("{n_file}.csv"));
+        let (ok, _, err) = emberflow(&[
+            "energy",
+            "--model",
+            &file,
+            "--data",
+            &path("p.csv"),
+            "--out",
+            &e,
+        ]);
+        assert!(ok, "{err}");
+        let text = std::fs::read_to_string(&e).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("index,x0,x1,x2,energy,anomaly"));
+        let rows: Vec<(f32, bool)> = lines
+            .map(|l| {
+                let v: Vec<&str> = l.split(',').collect();
+                (v[4].parse().unwrap(), v[5] == "1")
+            })
+            .collect();
+        assert_eq!(rows.len(), 403);
+        for &(u, flagged) in &rows {
+            assert_eq!(flagged, u > t, "U = {u}, threshold {t}");
+        }
+        // the validation rows above the quantile at least; a minority of the data
+        let flagged = rows[..400].iter().filter(|r| r.1).count();
+        assert!((1..=120).contains(&flagged), "{flagged} of 400 flagged");
+        assert!(
+            rows[400..].iter().all(|r| r.1),
+            "far points: {:?}",
+            &rows[400..]
+        );
+        assert!(
+            err.contains(&format!("{} of 403 points flagged", flagged + 3)),
+            "{err}"
+        );
+    }
+    // --threshold overrides the model's
+    let e = path("o.csv");
+    let (ok, _, err) = emberflow(&[
+        "energy",
+        "--model",
+        &out,
+        "--data",
+        &path("p.csv"),
+        "--out",
+        &e,
+        "--threshold",
+        "1e6",
+    ]);
+    assert!(
+        ok && err.contains("0 of 403 points flagged as anomalies (U > 1000000, --threshold)"),
+        "{err}"
+    );
+    let (ok, _, err) = emberflow(&[
+        "energy",
+        "--model",
+        &out,
+        "--data",
+        &path("p.csv"),
+        "--out",
+        &e,
+        "--threshold",
+        "inf",
+    ]);
+    assert!(
+        !ok && err.contains("--threshold must be a finite number"),
+        "{err}"
+    );
+}

@@ -10,6 +10,13 @@ use serde::{Deserialize, Serialize};
 /// Most training metrics a model file may record.
 pub const MAX_METRICS: usize = 8;
 
+/// The metric holding the model's anomaly threshold: a point whose energy `U` (model space,
+/// what the scoring protocol returns) is above it is flagged as an anomaly.
+pub const ANOMALY_THRESHOLD: &str = "anomaly_threshold";
+
+/// The metric holding the quantile of the held-out energies that [`ANOMALY_THRESHOLD`] is.
+pub const ANOMALY_QUANTILE: &str = "anomaly_quantile";
+
 /// The trainer's data normalisation: `x_data = shift + scale ⊙ x_model`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Normalization<'a> {
@@ -102,6 +109,22 @@ pub struct Training<'a> {
     /// Final metrics, `(name, value)`.
     #[serde(borrow)]
     pub metrics: Bounded<(&'a str, f32), MAX_METRICS>,
+}
+
+impl Training<'_> {
+    /// The value of the metric `name`, if the file records it.
+    pub fn metric(&self, name: &str) -> Option<f32> {
+        self.metrics
+            .as_slice()
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|&(_, v)| v)
+    }
+
+    /// The model's anomaly threshold on `U` ([`ANOMALY_THRESHOLD`]), if it carries one.
+    pub fn anomaly_threshold(&self) -> Option<f32> {
+        self.metric(ANOMALY_THRESHOLD)
+    }
 }
 
 /// Model-level quantisation errors measured at export (quantised against f32 on probe points).

@@ -115,7 +115,10 @@ pub use encode::{
 pub use format::{ALIGN, CRC_LEN, EXTENSION, FORMAT_VERSION, MAGIC, PREAMBLE_LEN};
 pub use header::{EnergySpec, FlowSpec, Header, MAX_HIDDEN, NetSpec, TensorRole, TensorSlot};
 pub use lists::{Bounded, F32s, U16s};
-pub use metadata::{MAX_METRICS, ModelErrors, Normalization, QuantStats, SamplerSpec, Training};
+pub use metadata::{
+    ANOMALY_QUANTILE, ANOMALY_THRESHOLD, MAX_METRICS, ModelErrors, Normalization, QuantStats,
+    SamplerSpec, Training,
+};
 pub use paper::{Model2d, Model16, Model32, Model64, PaperModel};
 pub use quant::Encoding;
 pub use tags::ModelKind;

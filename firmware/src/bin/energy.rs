@@ -8,7 +8,10 @@
 //!   at run time through semihosting (relative to QEMU's working directory);
 //! * otherwise a 9×9 grid over [−4, 4]² in the first two coordinates (the others 0).
 //!
-//! Each point is answered with an `ef:e` frame; the cost per evaluation follows.
+//! Each point is answered with an `ef:e` frame; the cost per evaluation follows. A model that
+//! carries an anomaly threshold (`emberflow train --threshold-quantile`) also raises an
+//! `ef:alarm` frame for each point above it (`U > threshold`, or a non-finite `U`): the hook
+//! for an alarm pin.
 
 #![no_std]
 #![no_main]
@@ -128,7 +131,8 @@ fn main() -> ! {
         cortex_m::singleton!(: [f32; model::SCORE_LEN] = [0.0; model::SCORE_LEN]).ok_or("taken"),
         "the scoring buffer",
     );
-    frames::begin_energy(crc, D);
+    let threshold = header.training.anomaly_threshold();
+    frames::begin_energy(crc, D, threshold);
 
     let mut tally = Tally::default();
     let mut index = 0u32;
@@ -137,6 +141,14 @@ fn main() -> ! {
         let u = protocol::score(energy, &header.normalization, &x, buffer);
         tally.add(counter.since(start));
         frames::energy(index, &x, u);
+        if let Some(t) = threshold
+            && !matches!(
+                u.partial_cmp(&t),
+                Some(core::cmp::Ordering::Less | core::cmp::Ordering::Equal)
+            )
+        {
+            frames::alarm(index);
+        }
         index += 1;
     };
     let points = match (

@@ -128,7 +128,9 @@ fn run_energy(args: &EnergyArgs) -> Result<()> {
     let points = read_points_csv(&args.data, file.dim)?;
     let (run, report) = score_on_qemu(&args.model, &points, args.timeout)?;
     let out = &args.out;
-    write_atomically_to(out, |w| write_energies_csv(w, report.dim, &report.scores))?;
+    write_atomically_to(out, |w| {
+        write_energies_csv(w, report.dim, &report.scores, report.threshold)
+    })?;
     eprintln!("{}", report.summary());
     eprintln!(
         "QEMU ran {} in {:.2} s; energies written to {out}",

@@ -114,22 +114,46 @@ pub fn write_samples_csv<W: Write>(mut w: W, dim: usize, samples: &[Sample]) -> 
     Ok(())
 }
 
-/// `index,x0,…,x{d−1},energy`, one point a row (`energy` = `U(x) = −ln π(x)`, unnormalised).
-pub fn write_energies_csv<W: Write>(mut w: W, dim: usize, scores: &[Score]) -> Result<()> {
+/// `index,x0,…,x{d−1},energy`, one point a row (`energy` = `U(x) = −ln π(x)`, unnormalised),
+/// and with a `threshold` an `anomaly` column: 1 where [`flags`] the point, else 0.
+pub fn write_energies_csv<W: Write>(
+    mut w: W,
+    dim: usize,
+    scores: &[Score],
+    threshold: Option<f32>,
+) -> Result<()> {
     write!(w, "index")?;
     for j in 0..dim {
         write!(w, ",x{j}")?;
     }
-    writeln!(w, ",energy")?;
+    write!(w, ",energy")?;
+    if threshold.is_some() {
+        write!(w, ",anomaly")?;
+    }
+    writeln!(w)?;
     for s in scores {
         write!(w, "{}", s.index)?;
         for v in &s.x {
             write!(w, ",{v}")?;
         }
-        writeln!(w, ",{}", s.energy)?;
+        write!(w, ",{}", s.energy)?;
+        if let Some(t) = threshold {
+            write!(w, ",{}", u8::from(flags(s.energy, t)))?;
+        }
+        writeln!(w)?;
     }
     w.flush()?;
     Ok(())
+}
+
+/// Whether the energy `u` is an anomaly under the threshold `t`: `u > t`, and a non-finite
+/// `u` too (the model cannot vouch for the point). The firmware's `energy` program applies
+/// the same rule.
+pub fn flags(u: f32, t: f32) -> bool {
+    !matches!(
+        u.partial_cmp(&t),
+        Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+    )
 }
 
 /// Replace the section of `doc` under the level-2 `heading` (up to the next `## ` heading)

@@ -97,6 +97,10 @@ pub struct Report {
     pub samples: Vec<Sample>,
     /// Scores, in arrival order.
     pub scores: Vec<Score>,
+    /// The anomaly threshold the `energy` program applied (its model's), if any.
+    pub threshold: Option<f32>,
+    /// The points the `energy` program flagged (`ef:alarm`), in arrival order.
+    pub alarms: Vec<u32>,
     /// Per-chain counts.
     pub chains: Vec<ChainSummary>,
     /// Costs.
@@ -211,7 +215,11 @@ impl Report {
                             .map(|(k, v)| (k.to_string(), v.to_string()))
                             .collect();
                         r.dim = msg.int("d")?;
+                        if msg.fields.iter().any(|(k, _)| *k == "threshold") {
+                            r.threshold = Some(msg.float("threshold")?);
+                        }
                     }
+                    "ef:alarm" => r.alarms.push(msg.int("i")?),
                     "ef:s" => r.samples.push(Sample {
                         chain: msg.int("c")?,
                         index: msg.int("i")?,
@@ -369,6 +377,12 @@ impl Report {
                 self.scores.len(),
                 self.dim
             ));
+            if let Some(t) = self.threshold {
+                s.push_str(&format!(
+                    "; {} flagged as anomalies (U > {t})",
+                    self.alarms.len()
+                ));
+            }
         }
         for c in &self.costs {
             s.push_str(&format!(
