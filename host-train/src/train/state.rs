@@ -442,14 +442,17 @@ impl<'a> TrainState<'a> {
         Ok(!finite || self.bad_in_a_row >= 10 || self.losses.0.abs() > 1e4)
     }
 
-    /// Keep the new parameters: the sampler's core copies, and the averages
-    /// (decay `min(ema, 1 − 1/(t+1))`).
+    /// Keep the new parameters: the sampler's core copies, and the averages (decay
+    /// `min(ema, 1 − 1/(t/10 + 1))`: the averaging horizon `1/(1 − decay)` is at most a tenth
+    /// of the iterations so far, so the parameters of the first half of a run weigh less than
+    /// 10⁻³ in the average at its end — a horizon that reaches back into the early, still
+    /// wide-moded models biases the exported mode weights).
     pub(crate) fn accept_parameters(&mut self) -> Result<()> {
         self.current.set(&self.e_now, &self.f_now)?;
         let d = self
             .config
             .ema
-            .min(1.0 - 1.0 / (self.iteration as f64 + 1.0)) as f32;
+            .min(1.0 - 1.0 / (self.iteration as f64 / 10.0 + 1.0)) as f32;
         exp_average(&mut self.e_avg, &self.e_now, d);
         exp_average(&mut self.f_avg, &self.f_now, d);
         Ok(())
