@@ -173,6 +173,23 @@ impl Monitor {
         )
     }
 
+    /// The share of `states` (model space) far from every mode of the truth
+    /// ([`GroundTruth::far_from_modes`]).
+    fn far_fraction(&self, states: &[f32]) -> f64 {
+        let Some(truth) = &self.truth else {
+            return f64::NAN;
+        };
+        let mut x = vec![0.0f32; self.dim];
+        let (mut far, mut n) = (0usize, 0usize);
+        for s in states.chunks_exact(self.dim) {
+            x.copy_from_slice(s);
+            self.standardizer.invert_point(&mut x);
+            far += usize::from(truth.far_from_modes(&x));
+            n += 1;
+        }
+        far as f64 / n.max(1) as f64
+    }
+
     fn mse(&self, w: &Option<Vec<f64>>) -> Option<f64> {
         Some(weights_mse(w.as_ref()?, self.true_weights.as_ref()?))
     }
@@ -240,6 +257,14 @@ impl Monitor {
         }
         if let Some(m) = self.mse(&fresh) {
             metrics.push(("negatives_weights_mse".into(), m as f32));
+        }
+        // the sets beyond the paper: the first mode's weight (SLIPS) and the share of samples
+        // far from every mode
+        if let Some(t) = self.truth.as_ref().filter(|t| !t.set().in_paper()) {
+            if let (BuiltIn::Slips(_), Some(f), Some(w)) = (t.set(), &fresh, &self.true_weights) {
+                metrics.push(("mode1_weight_error".into(), (f[0] - w[0]).abs() as f32));
+            }
+            metrics.push(("far_from_modes".into(), self.far_fraction(&states) as f32));
         }
         if let Some(err) = log_density_err {
             metrics.push(("log_density_sq_err_median".into(), err as f32));

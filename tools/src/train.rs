@@ -22,8 +22,10 @@ use std::path::PathBuf;
 /// `emberflow train` options.
 #[derive(Debug, ClapArgs)]
 pub struct Args {
-    /// A built-in data set: two-modes, four-modes, eight-gaussians, rings, gmm-16, gmm-32,
-    /// gmm-64, or digits.
+    /// A built-in data set: the paper's two-modes, four-modes, eight-gaussians, rings, gmm-16,
+    /// gmm-32, gmm-64; widths (2-D, mode widths 0.05/0.25/0.8, weights 0.5/0.3/0.2), slips-8,
+    /// -16, -32, -64, -128 (SLIPS two modes, weights 2:1), weighted-24, weighted-100 (four
+    /// modes, weights 0.1–0.4); or digits.
     #[arg(long, conflicts_with = "data", required_unless_present = "data")]
     dataset: Option<String>,
     /// A CSV file of numeric columns (header optional).

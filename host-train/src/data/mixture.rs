@@ -69,6 +69,24 @@ impl GaussianMixture {
         self.components.iter().map(|c| c.weight).collect()
     }
 
+    /// The component of the largest responsibility `w_k N(x; μ_k, v_k I)` at `x` (the first
+    /// of equals).
+    pub fn most_likely(&self, x: &[f32]) -> usize {
+        let mut best = (0, f64::NEG_INFINITY);
+        for (k, (c, ln)) in self.components.iter().zip(&self.log_norm).enumerate() {
+            let sq: f64 = x
+                .iter()
+                .zip(&c.mean)
+                .map(|(&xi, m)| (f64::from(xi) - m).powi(2))
+                .sum();
+            let l = ln - 0.5 * sq / c.variance;
+            if l > best.1 {
+                best = (k, l);
+            }
+        }
+        best.0
+    }
+
     /// Exact `ln p(x)` in f64 (log-sum-exp over components). `x.len()` must be `d`.
     pub fn log_density(&self, x: &[f32]) -> f64 {
         debug_assert_eq!(x.len(), self.dim);

@@ -41,7 +41,14 @@ impl Grid2d {
             BuiltIn::FourModes => Self::new([-5.0, -1.5], [5.0, 1.5], n),
             BuiltIn::EightGaussians => Self::new([-2.0, -2.0], [2.0, 2.0], n),
             BuiltIn::Rings => Self::new([-5.0, -5.0], [5.0, 5.0], n),
-            BuiltIn::Gmm16 | BuiltIn::Gmm32 | BuiltIn::Gmm64 => None,
+            // the widths set's narrow mode (std 0.05) needs a finer grid than an evaluation
+            // affords: its weights come from samples
+            BuiltIn::Gmm16
+            | BuiltIn::Gmm32
+            | BuiltIn::Gmm64
+            | BuiltIn::Widths
+            | BuiltIn::Slips(_)
+            | BuiltIn::Weighted(_) => None,
         }
     }
 
