@@ -616,3 +616,147 @@ fn an_anomaly_threshold_is_stored_and_applied() {
         "{err}"
     );
 }
+
+/// Tabular data in mixed units (column spreads from 0.01 to 300, correlated): the default
+/// per-feature scaling lets the EBM rank anomalies as well as a full-covariance Gaussian fitted
+/// to the same training rows (the baseline a common scale lost to: AUROC 0.54–0.75 against
+/// 0.98). The anomalies break the correlation of two small-unit columns — barely visible in
+/// their marginals, plain to any model of the joint density.
+#[test]
+fn mixed_unit_anomalies_rank_at_least_as_well_as_a_gaussian() {
+    use emberflow_core::Xoshiro128PlusPlus;
+    use emberflow_core::random::standard_normal;
+    let dir = tempfile::tempdir().unwrap();
+    let path = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
+    let units = [300.0f64, 0.1, 1.0, 5.0, 0.01, 50.0];
+    let mut rng = Xoshiro128PlusPlus::seed_from_u64(11);
+    // z: latent N(0, I); columns 1 and 4 share a factor (correlation 0.95), as do 0 and 3
+    let mut row = |anomaly: bool| -> Vec<f64> {
+        let z: Vec<f64> = (0..6)
+            .map(|_| f64::from(standard_normal(&mut rng)))
+            .collect();
+        let r = 0.95f64;
+        let c = (1.0 - r * r).sqrt();
+        let mut v = [
+            z[0],
+            z[1],
+            z[2],
+            r * z[0] + c * z[3],
+            r * z[1] + c * z[4],
+            z[5],
+        ];
+        if anomaly {
+            // column 4 off its regression on column 1 by 4 conditional standard deviations:
+            // 1.25 marginal ones, the correlation broken
+            v[4] += c * 4.0 * if z[5] > 0.0 { 1.0 } else { -1.0 };
+        }
+        v.iter().zip(units).map(|(x, u)| 10.0 + u * x).collect()
+    };
+    let write = |name: &str, rows: &[Vec<f64>]| {
+        let text: String = rows
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .map(|v| format!("{v}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+                    + "\n"
+            })
+            .collect();
+        std::fs::write(path(name), text).unwrap();
+    };
+    let train: Vec<Vec<f64>> = (0..400).map(|_| row(false)).collect();
+    let mut test: Vec<Vec<f64>> = (0..150).map(|_| row(false)).collect();
+    test.extend((0..50).map(|_| row(true)));
+    let labels: Vec<bool> = (0..200).map(|k| k >= 150).collect();
+    write("train.csv", &train);
+    write("test.csv", &test);
+    let label_text: String = labels
+        .iter()
+        .map(|&l| if l { "1\n" } else { "0\n" })
+        .collect();
+    std::fs::write(path("labels.txt"), label_text).unwrap();
+
+    // the Gaussian baseline: mean and covariance of the training rows, Mahalanobis scores
+    let d = 6;
+    let n = train.len() as f64;
+    let mean: Vec<f64> = (0..d)
+        .map(|j| train.iter().map(|r| r[j]).sum::<f64>() / n)
+        .collect();
+    let mut cov = vec![vec![0.0; d]; d];
+    for r in &train {
+        for i in 0..d {
+            for j in 0..d {
+                cov[i][j] += (r[i] - mean[i]) * (r[j] - mean[j]) / (n - 1.0);
+            }
+        }
+    }
+    // Cholesky L Lᵀ = cov; score = |L⁻¹(x − μ)|²
+    let mut l = vec![vec![0.0; d]; d];
+    for i in 0..d {
+        for j in 0..=i {
+            let s: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
+            l[i][j] = if i == j {
+                (cov[i][i] - s).sqrt()
+            } else {
+                (cov[i][j] - s) / l[j][j]
+            };
+        }
+    }
+    let gauss: Vec<f64> = test
+        .iter()
+        .map(|x| {
+            let mut y = vec![0.0; d];
+            for i in 0..d {
+                let s: f64 = (0..i).map(|k| l[i][k] * y[k]).sum();
+                y[i] = (x[i] - mean[i] - s) / l[i][i];
+            }
+            y.iter().map(|v| v * v).sum()
+        })
+        .collect();
+    let baseline = emberflow_train::metrics::detection(&gauss, &labels)
+        .unwrap()
+        .auroc;
+
+    let out = path("m.efm");
+    let (ok, _, err) = emberflow(&[
+        "train",
+        "--data",
+        &path("train.csv"),
+        "--iters",
+        "300",
+        "--lr",
+        "3e-3",
+        "--quiet",
+        "--out",
+        &out,
+    ]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = emberflow(&[
+        "energy",
+        "--model",
+        &out,
+        "--data",
+        &path("test.csv"),
+        "--labels",
+        &path("labels.txt"),
+        "--out",
+        &path("e.csv"),
+    ]);
+    assert!(ok, "{err}");
+    let auroc: f64 = err
+        .split("AUROC ")
+        .nth(1)
+        .and_then(|s| s.split(',').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no AUROC in {err}"));
+    eprintln!("AUROC: EBM {auroc}, Gaussian {baseline}");
+    assert!(baseline > 0.9, "Gaussian baseline AUROC {baseline}");
+    // measured: 0.9415 against 0.9588 (300 iterations at lr 3e-3; the default 1500 at 1e-3
+    // close the gap to 0.004 on a sample of the same law); 0.03 leaves room for another CPU's
+    // bits, far from the common-scale failure (0.54–0.75 against 0.98)
+    assert!(
+        auroc >= baseline - 0.03,
+        "EBM AUROC {auroc} against the Gaussian's {baseline}"
+    );
+}
