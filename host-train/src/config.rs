@@ -66,6 +66,10 @@ pub struct TrainConfig {
     pub lr_final: f64,
     /// `λ` of the `λ·mean E²` regulariser.
     pub energy_reg: f64,
+    /// Standard deviation (model units) of the Gaussian jitter added to every data point of a
+    /// batch: the EBM then fits the data smoothed by that kernel, which keeps it from sharp
+    /// wells around the rows of a small data set (0: off).
+    pub data_noise: f64,
     /// Decay of the parameter average that is exported.
     pub ema: f64,
     /// The FlowMC sweep.
@@ -113,6 +117,7 @@ impl Default for TrainConfig {
             lr_flow: 1e-3,
             lr_final: 0.1,
             energy_reg: 0.0,
+            data_noise: 0.0,
             ema: 0.995,
             sampler: FlowMcConfig {
                 schedule: Schedule {

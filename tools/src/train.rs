@@ -108,6 +108,13 @@ pub struct Args {
     /// Learning rate of both models at the start.
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,
+    /// Jitter the data points of every batch by N(0, S²) in model units (standard deviations
+    /// of the scaled data): a kernel smoothing against overfitting a small data set.
+    #[arg(long)]
+    data_noise: Option<f64>,
+    /// λ of the λ·(mean E(x⁺)² + mean E(x⁻)²) regulariser of the energy.
+    #[arg(long)]
+    energy_reg: Option<f64>,
     /// Decay of the exponential moving average of the parameters that is exported (0: export
     /// the last iterate).
     #[arg(long, default_value_t = 0.995)]
@@ -321,6 +328,8 @@ pub fn run(args: &Args) -> Result<()> {
         eval_every: args.eval_every.max(1),
         device: emberflow_train::device::parse_device(&args.device).context("--device")?,
         shape: Some(shape),
+        data_noise: args.data_noise.unwrap_or(0.0),
+        energy_reg: args.energy_reg.unwrap_or(0.0),
         ..TrainConfig::default()
     };
     run_model(args, &loaded, scaling, &config, encoding)

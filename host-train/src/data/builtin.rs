@@ -105,9 +105,7 @@ impl BuiltIn {
         match self {
             Self::TwoModes => 16_384,
             Self::FourModes | Self::EightGaussians | Self::Rings | Self::Widths => 60_000,
-            Self::Gmm16 | Self::Gmm32 | Self::Gmm64 | Self::Slips(_) | Self::Weighted(_) => {
-                50_000
-            }
+            Self::Gmm16 | Self::Gmm32 | Self::Gmm64 | Self::Slips(_) | Self::Weighted(_) => 50_000,
         }
     }
 
@@ -431,7 +429,13 @@ mod tests {
     #[test]
     fn sets_beyond_the_paper() {
         let names: Vec<&str> = BuiltIn::ALL.iter().map(|b| b.name()).collect();
-        for n in ["widths", "slips-8", "slips-128", "weighted-24", "weighted-100"] {
+        for n in [
+            "widths",
+            "slips-8",
+            "slips-128",
+            "weighted-24",
+            "weighted-100",
+        ] {
             assert!(names.contains(&n), "{n}");
         }
         assert!(BuiltIn::FourModes.in_paper() && !BuiltIn::Slips(8).in_paper());

@@ -313,7 +313,8 @@ impl<'a> TrainState<'a> {
         self.opt_f.lr = c.lr_flow * decay * self.lr_factor;
     }
 
-    /// Step 1: the next `n` data points (epoch-wise shuffling).
+    /// Step 1: the next `n` data points (epoch-wise shuffling), each coordinate jittered by
+    /// `N(0, data_noise²)` when `data_noise > 0`.
     pub(crate) fn data_batch(&mut self) -> Result<Tensor> {
         let mut positives = Vec::with_capacity(self.n * self.dim);
         for _ in 0..self.n {
@@ -323,6 +324,12 @@ impl<'a> TrainState<'a> {
             }
             positives.extend_from_slice(self.data.row(self.order[self.cursor]));
             self.cursor += 1;
+        }
+        let noise = self.config.data_noise as f32;
+        if noise > 0.0 {
+            for v in &mut positives {
+                *v += noise * emberflow_core::random::standard_normal(&mut self.rng);
+            }
         }
         Ok(Tensor::from_vec(
             positives,
