@@ -49,7 +49,15 @@ pub fn run_core() -> Result<()> {
     run(
         &root,
         cargo()
-            .args(["bench", "-p", "emberflow-core", "--bench", "step"])
+            .args([
+                "bench",
+                "-p",
+                "emberflow-core",
+                "--features",
+                "host-form",
+                "--bench",
+                "step",
+            ])
             .env("EMBERFLOW_FLOPS_OUT", crit.join("emberflow-flops.json")),
     )?;
     let flops = std::fs::read_to_string(crit.join("emberflow-flops.json"))

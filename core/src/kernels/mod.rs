@@ -7,7 +7,7 @@
 //! Cortex-M4F. That is what makes host and microcontroller chains bit-identical, and lets a
 //! layer keep a transposed copy of its weights for speed without changing a single result.
 //!
-//! * `vector`: [`dot`], [`axpy`] (the definitions) and [`gemv_t`] / [`gemv_t_rows`], on f32
+//! * `vector`: [`dot`], [`axpy`] (the definitions) and [`gemv_t`] / `gemv_t_rows`, on f32
 //!   slices: the owned `Dense`, the host form of a run-time layer and the MALA proposal.
 //! * `rows`: whole row-major weight matrices as a model file stores them (f32, int16, int8,
 //!   aligned or not): the forward and backward passes of the weight views (`model::view`).
@@ -25,4 +25,6 @@ mod vfp;
 pub(crate) use rows::{
     row_axpys, row_axpys_narrow, row_axpys_unaligned, row_dots, row_dots_narrow, row_dots_unaligned,
 };
-pub use vector::{axpy, dot, gemv_t, gemv_t_rows};
+#[cfg(feature = "host-form")]
+pub use vector::gemv_t_rows;
+pub use vector::{axpy, dot, gemv_t};

@@ -38,6 +38,7 @@ pub fn gemv_t<const IN: usize, const OUT: usize>(
 ///
 /// The outputs go in blocks of 32 (then 8, then one at a time) whose sums stay in registers
 /// while the kernel walks down the inputs; every output's sum is still the sequential one.
+#[cfg(any(feature = "host-form", test))]
 #[inline]
 pub fn gemv_t_rows(wt: &[f32], x: &[f32], acc: &mut [f32]) {
     let n = acc.len();
@@ -64,6 +65,7 @@ pub fn gemv_t_rows(wt: &[f32], x: &[f32], acc: &mut [f32]) {
 }
 
 /// Outputs `o..o + B` of [`gemv_t_rows`].
+#[cfg(any(feature = "host-form", test))]
 #[inline(always)]
 fn gemv_t_block<const B: usize>(wt: &[f32], x: &[f32], n: usize, o: usize, acc: &mut [f32]) {
     let mut a = [0.0f32; B];

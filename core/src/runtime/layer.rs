@@ -4,6 +4,7 @@
 //! and the typed network of the same shape give the same bits.
 
 use crate::error::Error;
+#[cfg(feature = "host-form")]
 use crate::kernels::{dot, gemv_t_rows, row_axpys};
 use crate::model::view::dense::{
     AnyEncoding, Encodings, check_dense, dense_backward, dense_forward,
@@ -17,11 +18,9 @@ use core::marker::PhantomData;
 pub struct Layer<'a, E: Encodings = AnyEncoding> {
     encoding: Encoding,
     data: &'a [u8],
-    /// The weights transposed (`inputs × outputs`, row-major) and the biases, for the
-    /// vectorised host form ([`Layer::from_f32_transposed`]); empty otherwise.
-    transposed: &'a [f32],
-    weights: &'a [f32],
-    bias: &'a [f32],
+    /// The vectorised host form ([`Layer::from_f32_transposed`]; feature `host-form`).
+    #[cfg(feature = "host-form")]
+    host: HostForm<'a>,
     inputs: u16,
     outputs: u16,
     accepted: PhantomData<E>,
@@ -32,9 +31,8 @@ impl<'a, E: Encodings> Layer<'a, E> {
     pub const EMPTY: Self = Self {
         encoding: Encoding::F32,
         data: &[],
-        transposed: &[],
-        weights: &[],
-        bias: &[],
+        #[cfg(feature = "host-form")]
+        host: HostForm::NONE,
         inputs: 0,
         outputs: 0,
         accepted: PhantomData,
@@ -54,9 +52,8 @@ impl<'a, E: Encodings> Layer<'a, E> {
         Ok(Self {
             encoding: t.encoding,
             data: t.data,
-            transposed: &[],
-            weights: &[],
-            bias: &[],
+            #[cfg(feature = "host-form")]
+            host: HostForm::NONE,
             inputs,
             outputs,
             accepted: PhantomData,
@@ -78,9 +75,8 @@ impl<'a, E: Encodings> Layer<'a, E> {
         Ok(Self {
             encoding: Encoding::F32,
             data,
-            transposed: &[],
-            weights: &[],
-            bias: &[],
+            #[cfg(feature = "host-form")]
+            host: HostForm::NONE,
             inputs: i,
             outputs: o,
             accepted: PhantomData,
@@ -91,6 +87,7 @@ impl<'a, E: Encodings> Layer<'a, E> {
     /// W[o][i]` (checked, bit for bit; [`Error::InvalidShape`] otherwise), which the forward
     /// pass walks input by input, vectorised across the outputs — the same sums in the same
     /// order, so the same bits as the row form. A host's form: it needs the weights twice.
+    #[cfg(feature = "host-form")]
     pub fn from_f32_transposed(
         params: &'a [f32],
         transposed: &'a [f32],
@@ -108,9 +105,11 @@ impl<'a, E: Encodings> Layer<'a, E> {
         if !matches {
             return Err(Error::InvalidShape);
         }
-        layer.transposed = transposed;
-        layer.weights = w;
-        layer.bias = bias;
+        layer.host = HostForm {
+            transposed,
+            weights: w,
+            bias,
+        };
         Ok(layer)
     }
 
@@ -135,24 +134,11 @@ impl<'a, E: Encodings> Layer<'a, E> {
     #[inline]
     pub fn forward(&self, x: &[f32], y: &mut [f32]) {
         if let (Some(x), Some(y)) = (x.get(..self.inputs()), y.get_mut(..self.outputs())) {
-            // a narrow layer (e.g. an output layer of one row) keeps its sums in registers in
-            // the row form; the column form vectorises across eight or more outputs
-            if self.transposed.is_empty() {
-                dense_forward::<E>(self.encoding, self.data, x, y)
-            } else if self.outputs() < 8 {
-                for ((yo, row), b) in y
-                    .iter_mut()
-                    .zip(self.weights.chunks_exact(x.len()))
-                    .zip(self.bias)
-                {
-                    *yo = dot(row, x) + b;
-                }
-            } else {
-                gemv_t_rows(self.transposed, x, y);
-                for (yo, b) in y.iter_mut().zip(self.bias) {
-                    *yo += b;
-                }
+            #[cfg(feature = "host-form")]
+            if !self.host.transposed.is_empty() {
+                return self.host.forward(x, y);
             }
+            dense_forward::<E>(self.encoding, self.data, x, y)
         }
     }
 
@@ -171,10 +157,49 @@ impl<'a, E: Encodings> Layer<'a, E> {
     #[inline]
     pub fn backward(&self, dy: &[f32], dx: &mut [f32]) {
         if let (Some(dy), Some(dx)) = (dy.get(..self.outputs()), dx.get_mut(..self.inputs())) {
-            if self.weights.is_empty() {
-                dense_backward::<E>(self.encoding, self.data, dy, dx)
-            } else {
-                row_axpys(self.weights, dy, dx)
+            #[cfg(feature = "host-form")]
+            if !self.host.weights.is_empty() {
+                return row_axpys(self.host.weights, dy, dx);
+            }
+            dense_backward::<E>(self.encoding, self.data, dy, dx)
+        }
+    }
+}
+
+/// A layer's host form: the weights transposed (`inputs × outputs`, row-major), the row
+/// weights and the biases (empty: the file form).
+#[cfg(feature = "host-form")]
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct HostForm<'a> {
+    transposed: &'a [f32],
+    weights: &'a [f32],
+    bias: &'a [f32],
+}
+
+#[cfg(feature = "host-form")]
+impl HostForm<'_> {
+    const NONE: Self = Self {
+        transposed: &[],
+        weights: &[],
+        bias: &[],
+    };
+
+    /// A narrow layer (e.g. an output layer of one row) keeps its sums in registers in the row
+    /// form; the column form vectorises across eight or more outputs. The same sums either way.
+    #[inline]
+    fn forward(&self, x: &[f32], y: &mut [f32]) {
+        if y.len() < 8 {
+            for ((yo, row), b) in y
+                .iter_mut()
+                .zip(self.weights.chunks_exact(x.len()))
+                .zip(self.bias)
+            {
+                *yo = dot(row, x) + b;
+            }
+        } else {
+            gemv_t_rows(self.transposed, x, y);
+            for (yo, b) in y.iter_mut().zip(self.bias) {
+                *yo += b;
             }
         }
     }
