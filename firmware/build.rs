@@ -168,6 +168,10 @@ fn model(file: &str, map: &str) {
 struct Sizes {
     /// Couplings of the flow.
     couplings: usize,
+    /// Dense layers of the energy network.
+    energy_layers: usize,
+    /// Dense layers of a flow conditioner (the deepest).
+    conditioner_layers: usize,
     /// `FileModel::storage_len`.
     storage: usize,
     /// `mcmc::run::run_len`.
@@ -194,6 +198,14 @@ fn check_model(bytes: &[u8]) -> Result<(String, Sizes), emberflow_core::Error> {
     })?;
     let sizes = Sizes {
         couplings: flow.couplings().len(),
+        energy_layers: energy.net().layers().len(),
+        conditioner_layers: flow
+            .couplings()
+            .iter()
+            .flat_map(|c| [&c.scale_net, &c.shift_net])
+            .map(|n| n.layers().len())
+            .max()
+            .unwrap_or(0),
         storage: FileModel::<'_, emberflow_core::model::AnyEncoding, 32>::storage_len(d),
         run: run_len(energy, flow),
         score: score_len(energy),
@@ -210,6 +222,8 @@ fn invalid_meta(error: &str) -> String {
          pub const BUILD_ERROR: Option<&str> = Some({error:?});\n\
          /// The weight encodings of the file's tensors.\n\
          pub type Encodings = emberflow_core::model::EncodingSet<true, false, false>;\n\
+         /// The name of the first tensor's weight encoding (none).\n\
+         pub const ENCODING: &str = \"no\";\n\
          /// The file's CRC-32 (none).\n\
          pub const CRC: u32 = 0;\n\
          /// Offset of the first tensor record (none).\n\
@@ -218,6 +232,10 @@ fn invalid_meta(error: &str) -> String {
          pub static HEADER: Option<emberflow_core::model::Header<'static>> = None;\n\
          /// Couplings of the flow (none).\n\
          pub const COUPLINGS: usize = 0;\n\
+         /// Dense layers of the energy network (none).\n\
+         pub const ENERGY_LAYERS: usize = 0;\n\
+         /// Dense layers of a flow conditioner (none).\n\
+         pub const CONDITIONER_LAYERS: usize = 0;\n\
          /// Floats of the networks' storage (σ and 1/σ).\n\
          pub const STORAGE_LEN: usize = 0;\n\
          /// Floats of the sampling buffer.\n\
@@ -336,10 +354,16 @@ fn valid_meta(file: &[u8], view: &emberflow_core::ModelView<'_>, sizes: &Sizes) 
          pub const BUILD_ERROR: Option<&str> = None;\n\
          /// The weight encodings of the file's tensors (only their kernels are compiled in).\n\
          pub type Encodings = emberflow_core::model::EncodingSet<{f32}, {i16}, {i8}>;\n\
+         /// The name of the first tensor's weight encoding (`no` for a file of none).\n\
+         pub const ENCODING: &str = {encoding:?};\n\
          /// The file's CRC-32.\n\
          pub const CRC: u32 = {crc:#010x};\n\
          /// Couplings of the flow.\n\
          pub const COUPLINGS: usize = {couplings};\n\
+         /// Dense layers of the energy network.\n\
+         pub const ENERGY_LAYERS: usize = {energy_layers};\n\
+         /// Dense layers of a flow conditioner (the deepest).\n\
+         pub const CONDITIONER_LAYERS: usize = {conditioner_layers};\n\
          /// Floats of the networks' storage (σ and 1/σ; `FileModel::storage_len`).\n\
          pub const STORAGE_LEN: usize = {storage};\n\
          /// Floats of the sampling buffer (`mcmc::run::run_len`).\n\
@@ -373,7 +397,14 @@ fn valid_meta(file: &[u8], view: &emberflow_core::ModelView<'_>, sizes: &Sizes) 
         i16 = enc[1],
         i8 = enc[2],
         crc = view.crc(),
+        encoding = view
+            .tensors()
+            .next()
+            .and_then(Result::ok)
+            .map_or("no", |t| t.encoding.name()),
         couplings = sizes.couplings,
+        energy_layers = sizes.energy_layers,
+        conditioner_layers = sizes.conditioner_layers,
         storage = sizes.storage,
         run = sizes.run,
         score = sizes.score,
