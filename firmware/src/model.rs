@@ -102,6 +102,9 @@ unsafe impl Sync for Place {}
 
 static MODEL: Place = Place(UnsafeCell::new(Model::SLOTS));
 
+// the build script's memory check counts the model's place as `MODEL_PLACE` bytes
+const _: () = assert!(core::mem::size_of::<Model>() <= MODEL_PLACE);
+
 /// Whether [`networks`] has taken [`MODEL`].
 static TAKEN: AtomicBool = AtomicBool::new(false);
 
