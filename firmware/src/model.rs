@@ -9,13 +9,17 @@
 //! The build script also checks the file completely (envelope, CRC, header, every tensor's
 //! shape and values, the run-time shaped networks `FileModel::from_view` builds from it), and
 //! writes what the firmware needs into `$OUT_DIR/model_meta.rs`: the dimension [`D`], the
-//! flow's [`COUPLINGS`], the floats of the static buffers ([`STORAGE_LEN`], [`RUN_LEN`],
-//! [`SCORE_LEN`]), the set of weight encodings [`Encodings`] (only their kernels are compiled
-//! in), the CRC-32, where the tensors start, and the header as a constant over [`BYTES`]. At
-//! start-up [`load`] checks the envelope and the CRC again (`ModelView::with_header`: a
-//! corrupted copy in flash is reported) and builds the networks; the header decoder and the
-//! validation stay out of flash. A file the build rejected is reported at start-up with the
-//! build's error. The weights are never copied to RAM.
+//! bounds of the networks ([`COUPLINGS`], [`ENERGY_LAYERS`], [`CONDITIONER_LAYERS`]: exactly
+//! the model's, so no slot is unused) and their size on the target ([`MODEL_PLACE`]), the
+//! floats of the static buffers ([`STORAGE_LEN`], [`RUN_LEN`], [`SCORE_LEN`]), the set of
+//! weight encodings [`Encodings`] (only their kernels are compiled in) and the name of the
+//! file's ([`ENCODING`]), the CRC-32, where the tensors start, and the header as a constant
+//! over [`BYTES`]. At start-up [`load`] checks the envelope and the CRC again
+//! (`ModelView::with_header`: a corrupted copy in flash is reported) and reads the networks in
+//! place into a static (`FileModel::read`); the header decoder and the validation stay out of
+//! flash. A file the build rejected is reported at start-up with the build's error. The
+//! weights are never copied to RAM; the networks' views of them (16 bytes a layer: 988 bytes
+//! for the 2-D models) are, once, and never pass through the stack.
 //!
 //! Any model shape within the run-time limits (`emberflow_core::runtime`) that fits the
 //! board's memory compiles in.
