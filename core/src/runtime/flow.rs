@@ -4,6 +4,7 @@
 //! same order, so the bits are the typed flow's.
 
 use super::mlp::Mlp;
+use crate::activation::ActivationKind;
 use crate::error::Error;
 use crate::flow::coupling::{bound_scales, shift_then_scale, unscale_then_unshift};
 use crate::gaussian;
@@ -119,8 +120,8 @@ impl<'a, E: Encodings, const C: usize, const L: usize> RealNvpFlow<'a, E, C, L> 
     /// [`Error::InvalidShape`] if the sizes disagree, [`Error::InvalidScale`] for a σ that is
     /// not positive and finite.
     pub fn identity(sigma: &'a [f32], inv_sigma: &'a mut [f32]) -> Result<Self, Error> {
-        // not `Self::EMPTY`: a repeat expression is a loop over one coupling, a constant the
-        // whole flow in flash
+        // not `Self::EMPTY`: this repeat expression is a loop over one empty coupling, where
+        // the constant would be a copy of the whole empty flow in flash
         let mut flow = Self {
             couplings: [Coupling::EMPTY; C],
             count: 0,
@@ -161,7 +162,7 @@ impl<'a, E: Encodings, const C: usize, const L: usize> RealNvpFlow<'a, E, C, L> 
         cond: U16s<'a>,
         trans: U16s<'a>,
         scale: f32,
-        activation: crate::activation::ActivationKind,
+        activation: ActivationKind,
     ) -> Option<&mut Coupling<'a, E, L>> {
         let slot = self.couplings.get_mut(self.count)?;
         slot.cond = cond;
