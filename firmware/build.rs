@@ -7,14 +7,17 @@
 //! completely (`ModelView::parse`, then its run-time shaped networks, `FileModel::from_view`)
 //! and writes `$OUT_DIR/model_meta.rs`: the model's dimension, its couplings and the floats of
 //! the static buffers the protocol needs for it (`FileModel::storage_len`,
-//! `mcmc::run::run_len`, `score_len`), the set of
+//! `mcmc::run::run_len`, `score_len`), the bounds of the static model it is read into (its
+//! couplings and the layers of its energy and its conditioners), the set of
 //! weight encodings of its tensors (only their kernels get compiled in), its CRC-32, where its
 //! tensors start and its header as Rust code over the compiled-in bytes, so the firmware needs
 //! no header decoder or validation (`ModelView::with_header` checks the CRC at start-up). A
 //! file that is not a valid model still builds (with a warning, as a 2-D model): the firmware
 //! reports the build's error at start-up and stops with a defmt error. A valid model that does
-//! not fit the board's memory map (its flash and RAM, estimated from the file's size and the
-//! buffers) fails the build with the needed and available bytes.
+//! not fit the board's memory map fails the build, stating the needed and the available flash
+//! and RAM: flash for the file, the model's networks (`.data`) and the code; RAM for the
+//! buffers, the networks and the stack (`cargo xtask test` checks this with a model too big
+//! for the STM32F4's flash).
 //!
 //! It also turns the decimal numbers of the build configuration (`EMBERFLOW_STEP_SIZE`,
 //! `EMBERFLOW_ADAPT`, `EMBERFLOW_POINTS`) into their f32 bits (`…_BITS`), so the firmware
@@ -82,14 +85,23 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
 }
 
-/// Flash the programs take besides the model file (their code, constants and vector table;
-/// 24–28 KiB measured by `cargo xtask bench-firmware`, with a margin).
+/// Flash the programs take besides the model file and the model's place (their code, constants
+/// and vector table: 25–28 KiB measured by `cargo xtask bench-firmware`, with a margin).
 const CODE_FLASH: usize = 40 * 1024;
-/// RAM the programs take besides the buffers: the stack (about 5.5 KiB measured for the 2-D
-/// and d = 16 models, with a margin) and the networks' views on it, per coupling.
-const STACK_RAM: usize = 12 * 1024;
-/// Stack bytes of each coupling's views (two networks of up to four layers).
-const COUPLING_RAM: usize = 512;
+/// Stack the programs take (about 1.6 KiB measured for the 2-D models and less for d = 16, with
+/// a margin): the buffers that grow with the model are static, and the model is read in place,
+/// so the stack does not grow with it.
+const STACK_RAM: usize = 4 * 1024;
+
+/// Bytes of the firmware's model (`FileModel` with the model's bounds: `C` couplings, `LE`
+/// energy layers, `LF` conditioner layers) on the 32-bit target, where a layer takes 16 bytes:
+/// the energy network (`16·LE + 8`) with its tilt (12), every coupling's masks and scale (28)
+/// and two networks (`16·LF + 8` each), and the flow's base (24). It lives in `.data`: once in
+/// flash, once in RAM.
+fn model_place(sizes: &Sizes) -> usize {
+    let net = |layers: usize| 16 * layers + 8;
+    net(sizes.energy_layers) + 12 + sizes.couplings * (28 + 2 * net(sizes.conditioner_layers)) + 24
+}
 
 /// `LENGTH` of the memory region `region` in a memory map (`1024K`, `4M` or a number).
 fn region_len(map: &str, region: &str) -> Option<usize> {
@@ -110,25 +122,41 @@ fn region_len(map: &str, region: &str) -> Option<usize> {
     })
 }
 
-/// Fail the build when the model does not fit the memory map `file`: the flash the programs
-/// and the model file need, and the RAM of the buffers and the stack, against the map's.
+/// The flash and the RAM the programs need for the model: the model file, the model's place
+/// and the code; the static buffers, the model's place and the stack.
+fn needs(model_bytes: usize, sizes: &Sizes) -> (usize, usize) {
+    let place = model_place(sizes);
+    let buffers = 4 * (sizes.storage + sizes.run.max(sizes.score));
+    (
+        model_bytes + place + CODE_FLASH,
+        buffers + place + STACK_RAM,
+    )
+}
+
+/// Fail the build when the model does not fit the memory map `file` (text `map`): the flash and
+/// the RAM it needs ([`needs`]) against the map's `FLASH` and `RAM` lengths, both stated.
 fn check_fit(file: &str, map: &str, model_bytes: usize, sizes: &Sizes) {
-    let flash = model_bytes + CODE_FLASH;
-    let ram = 4 * (sizes.storage + sizes.run.max(sizes.score))
-        + STACK_RAM
-        + COUPLING_RAM * sizes.couplings;
+    let (flash, ram) = needs(model_bytes, sizes);
     let (Some(flash_len), Some(ram_len)) = (region_len(map, "FLASH"), region_len(map, "RAM"))
     else {
-        panic!("{file}: no FLASH and RAM regions with a LENGTH");
+        fail(&format!("{file}: no FLASH and RAM regions with a LENGTH"));
     };
     if flash > flash_len || ram > ram_len {
-        panic!(
+        let place = model_place(sizes);
+        let buffers = ram - place - STACK_RAM;
+        fail(&format!(
             "the model does not fit {file}: it needs about {flash} B of flash ({model_bytes} B \
-             model file + {CODE_FLASH} B of code) and {ram} B of RAM ({} B of buffers + stack), \
-             the memory map has {flash_len} B of flash and {ram_len} B of RAM",
-            ram - STACK_RAM - COUPLING_RAM * sizes.couplings
-        );
+             model file + {place} B of networks + {CODE_FLASH} B of code) and {ram} B of RAM \
+             ({buffers} B of buffers + {place} B of networks + {STACK_RAM} B of stack); the \
+             memory map has {flash_len} B of flash and {ram_len} B of RAM"
+        ));
     }
+}
+
+/// Stop the build with `message` (cargo shows the build script's standard error).
+fn fail(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(1)
 }
 
 /// Copy the model file into `OUT_DIR` and describe it in `model_meta.rs`; fail the build if it
@@ -168,6 +196,10 @@ fn model(file: &str, map: &str) {
 struct Sizes {
     /// Couplings of the flow.
     couplings: usize,
+    /// Dense layers of the energy network.
+    energy_layers: usize,
+    /// Dense layers of a flow conditioner (the deepest).
+    conditioner_layers: usize,
     /// `FileModel::storage_len`.
     storage: usize,
     /// `mcmc::run::run_len`.
@@ -194,6 +226,14 @@ fn check_model(bytes: &[u8]) -> Result<(String, Sizes), emberflow_core::Error> {
     })?;
     let sizes = Sizes {
         couplings: flow.couplings().len(),
+        energy_layers: energy.net().layers().len(),
+        conditioner_layers: flow
+            .couplings()
+            .iter()
+            .flat_map(|c| [&c.scale_net, &c.shift_net])
+            .map(|n| n.layers().len())
+            .max()
+            .unwrap_or(0),
         storage: FileModel::<'_, emberflow_core::model::AnyEncoding, 32>::storage_len(d),
         run: run_len(energy, flow),
         score: score_len(energy),
@@ -210,6 +250,8 @@ fn invalid_meta(error: &str) -> String {
          pub const BUILD_ERROR: Option<&str> = Some({error:?});\n\
          /// The weight encodings of the file's tensors.\n\
          pub type Encodings = emberflow_core::model::EncodingSet<true, false, false>;\n\
+         /// The name of the first tensor's weight encoding (none).\n\
+         pub const ENCODING: &str = \"no\";\n\
          /// The file's CRC-32 (none).\n\
          pub const CRC: u32 = 0;\n\
          /// Offset of the first tensor record (none).\n\
@@ -218,12 +260,26 @@ fn invalid_meta(error: &str) -> String {
          pub static HEADER: Option<emberflow_core::model::Header<'static>> = None;\n\
          /// Couplings of the flow (none).\n\
          pub const COUPLINGS: usize = 0;\n\
+         /// Dense layers of the energy network (none).\n\
+         pub const ENERGY_LAYERS: usize = 0;\n\
+         /// Dense layers of a flow conditioner (none).\n\
+         pub const CONDITIONER_LAYERS: usize = 0;\n\
+         /// Bytes of the model's networks on the target (at least `size_of::<Model>()`).\n\
+         pub const MODEL_PLACE: usize = {place};\n\
          /// Floats of the networks' storage (σ and 1/σ).\n\
          pub const STORAGE_LEN: usize = 0;\n\
          /// Floats of the sampling buffer.\n\
          pub const RUN_LEN: usize = 0;\n\
          /// Floats of the scoring buffer.\n\
-         pub const SCORE_LEN: usize = 0;\n"
+         pub const SCORE_LEN: usize = 0;\n",
+        place = model_place(&Sizes {
+            couplings: 0,
+            energy_layers: 0,
+            conditioner_layers: 0,
+            storage: 0,
+            run: 0,
+            score: 0,
+        })
     )
 }
 
@@ -336,10 +392,18 @@ fn valid_meta(file: &[u8], view: &emberflow_core::ModelView<'_>, sizes: &Sizes) 
          pub const BUILD_ERROR: Option<&str> = None;\n\
          /// The weight encodings of the file's tensors (only their kernels are compiled in).\n\
          pub type Encodings = emberflow_core::model::EncodingSet<{f32}, {i16}, {i8}>;\n\
+         /// The name of the first tensor's weight encoding (`no` for a file of none).\n\
+         pub const ENCODING: &str = {encoding:?};\n\
          /// The file's CRC-32.\n\
          pub const CRC: u32 = {crc:#010x};\n\
          /// Couplings of the flow.\n\
          pub const COUPLINGS: usize = {couplings};\n\
+         /// Dense layers of the energy network.\n\
+         pub const ENERGY_LAYERS: usize = {energy_layers};\n\
+         /// Dense layers of a flow conditioner (the deepest).\n\
+         pub const CONDITIONER_LAYERS: usize = {conditioner_layers};\n\
+         /// Bytes of the model's networks on the target (at least `size_of::<Model>()`).\n\
+         pub const MODEL_PLACE: usize = {place};\n\
          /// Floats of the networks' storage (σ and 1/σ; `FileModel::storage_len`).\n\
          pub const STORAGE_LEN: usize = {storage};\n\
          /// Floats of the sampling buffer (`mcmc::run::run_len`).\n\
@@ -373,7 +437,15 @@ fn valid_meta(file: &[u8], view: &emberflow_core::ModelView<'_>, sizes: &Sizes) 
         i16 = enc[1],
         i8 = enc[2],
         crc = view.crc(),
+        encoding = view
+            .tensors()
+            .next()
+            .and_then(Result::ok)
+            .map_or("no", |t| t.encoding.name()),
         couplings = sizes.couplings,
+        energy_layers = sizes.energy_layers,
+        conditioner_layers = sizes.conditioner_layers,
+        place = model_place(sizes),
         storage = sizes.storage,
         run = sizes.run,
         score = sizes.score,

@@ -17,12 +17,36 @@ pub struct TiltedMlp<'a, E: Encodings = AnyEncoding, const L: usize = 7> {
 }
 
 impl<'a, E: Encodings, const L: usize> TiltedMlp<'a, E, L> {
+    /// A network with no layers over no base (dimension 0); stands in for an energy not read
+    /// yet.
+    pub const EMPTY: Self = Self {
+        net: Mlp::EMPTY,
+        inv_sigma: &[],
+        log_norm: 0.0,
+    };
+
     /// The network `net: R^d → R` tilted by N(0, diag σ²) with `σ = sigma`; `inv_sigma` (`d`
     /// floats of the caller's) receives `1/σ`. [`Error::InvalidShape`] if the sizes disagree,
     /// [`Error::InvalidScale`] for a σ that is not positive and finite.
     pub fn new(net: Mlp<'a, E, L>, sigma: &[f32], inv_sigma: &'a mut [f32]) -> Result<Self, Error> {
-        let d = net.inputs();
-        if net.outputs() != 1 || sigma.len() != d || inv_sigma.len() != d {
+        let mut tilted = Self {
+            net,
+            inv_sigma: &[],
+            log_norm: 0.0,
+        };
+        tilted.tilt(sigma, inv_sigma)?;
+        Ok(tilted)
+    }
+
+    /// The network, to build in place before [`TiltedMlp::tilt`] checks it.
+    pub(crate) fn net_mut(&mut self) -> &mut Mlp<'a, E, L> {
+        &mut self.net
+    }
+
+    /// Tilt the network (whose shape it checks) by N(0, diag σ²), as [`TiltedMlp::new`].
+    pub(crate) fn tilt(&mut self, sigma: &[f32], inv_sigma: &'a mut [f32]) -> Result<(), Error> {
+        let d = self.net.inputs();
+        if self.net.outputs() != 1 || sigma.len() != d || inv_sigma.len() != d {
             return Err(Error::InvalidShape);
         }
         if !sigma.iter().all(|s| s.is_finite() && *s > 0.0) {
@@ -31,11 +55,9 @@ impl<'a, E: Encodings, const L: usize> TiltedMlp<'a, E, L> {
         for (i, s) in inv_sigma.iter_mut().zip(sigma) {
             *i = 1.0 / s;
         }
-        Ok(Self {
-            net,
-            inv_sigma,
-            log_norm: gaussian::log_norm(sigma),
-        })
+        self.inv_sigma = inv_sigma;
+        self.log_norm = gaussian::log_norm(sigma);
+        Ok(())
     }
 
     /// The network `E_θ`.

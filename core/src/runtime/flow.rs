@@ -4,6 +4,7 @@
 //! same order, so the bits are the typed flow's.
 
 use super::mlp::Mlp;
+use crate::activation::ActivationKind;
 use crate::error::Error;
 use crate::flow::coupling::{bound_scales, shift_then_scale, unscale_then_unshift};
 use crate::gaussian;
@@ -65,14 +66,24 @@ impl<'a, E: Encodings, const L: usize> Coupling<'a, E, L> {
 }
 
 /// A RealNVP flow of at most `C` couplings (conditioners of at most `L` dense layers) over
-/// ρ = N(0, diag σ²), σ and 1/σ borrowed from the caller.
-#[derive(Clone, Debug, PartialEq)]
+/// ρ = N(0, diag σ²), σ and 1/σ borrowed from the caller. Two flows are equal when their
+/// couplings and bases are (unused slots do not count).
+#[derive(Clone, Debug)]
 pub struct RealNvpFlow<'a, E: Encodings = AnyEncoding, const C: usize = 32, const L: usize = 4> {
     couplings: [Coupling<'a, E, L>; C],
     count: usize,
     sigma: &'a [f32],
     inv_sigma: &'a [f32],
     log_norm: f32,
+}
+
+impl<E: Encodings, const C: usize, const L: usize> PartialEq for RealNvpFlow<'_, E, C, L> {
+    fn eq(&self, other: &Self) -> bool {
+        self.couplings() == other.couplings()
+            && self.sigma == other.sigma
+            && self.inv_sigma == other.inv_sigma
+            && self.log_norm == other.log_norm
+    }
 }
 
 impl<'a, E: Encodings, const C: usize, const L: usize> RealNvpFlow<'a, E, C, L> {
@@ -84,46 +95,123 @@ impl<'a, E: Encodings, const C: usize, const L: usize> RealNvpFlow<'a, E, C, L> 
         sigma: &'a [f32],
         inv_sigma: &'a mut [f32],
     ) -> Result<Self, Error> {
+        if couplings.len() > C {
+            return Err(Error::InvalidShape);
+        }
+        let mut flow = Self::identity(sigma, inv_sigma)?;
+        for c in couplings {
+            flow.push(c)?;
+        }
+        Ok(flow)
+    }
+
+    /// A flow with no couplings and no base (dimension 0): the starting value of a flow that
+    /// [`RealNvpFlow::reset`] gives a base and [`RealNvpFlow::next_slot`] builds in place.
+    pub const EMPTY: Self = Self {
+        couplings: [Coupling::EMPTY; C],
+        count: 0,
+        sigma: &[],
+        inv_sigma: &[],
+        log_norm: 0.0,
+    };
+
+    /// The flow of no couplings (the identity) over N(0, diag σ²), to [`RealNvpFlow::push`]
+    /// couplings onto; `inv_sigma` (`d` floats of the caller's) receives `1/σ`.
+    /// [`Error::InvalidShape`] if the sizes disagree, [`Error::InvalidScale`] for a σ that is
+    /// not positive and finite.
+    pub fn identity(sigma: &'a [f32], inv_sigma: &'a mut [f32]) -> Result<Self, Error> {
+        // not `Self::EMPTY`: this repeat expression is a loop over one empty coupling, where
+        // the constant would be a copy of the whole empty flow in flash
+        let mut flow = Self {
+            couplings: [Coupling::EMPTY; C],
+            count: 0,
+            sigma: &[],
+            inv_sigma: &[],
+            log_norm: 0.0,
+        };
+        flow.reset(sigma, inv_sigma)?;
+        Ok(flow)
+    }
+
+    /// [`RealNvpFlow::identity`] in place: the couplings are dropped and the base replaced
+    /// (on an error the flow is left with no couplings and its old base).
+    pub fn reset(&mut self, sigma: &'a [f32], inv_sigma: &'a mut [f32]) -> Result<(), Error> {
+        self.count = 0;
         let d = sigma.len();
-        if couplings.len() > C || d == 0 || inv_sigma.len() != d {
+        if d == 0 || inv_sigma.len() != d {
             return Err(Error::InvalidShape);
         }
         if !sigma.iter().all(|s| s.is_finite() && *s > 0.0) {
             return Err(Error::InvalidScale);
         }
-        let mut slots = [Coupling::EMPTY; C];
-        for (slot, c) in slots.iter_mut().zip(couplings) {
-            let (a, b) = (c.cond.len(), c.trans.len());
-            let mut seen = [0u64; 4];
-            for i in c.cond.iter().chain(c.trans.iter()).map(usize::from) {
-                if i >= d || i >= 256 || seen[i / 64] & (1 << (i % 64)) != 0 {
-                    return Err(Error::InvalidMask);
-                }
-                seen[i / 64] |= 1 << (i % 64);
-            }
-            if a == 0 || b == 0 || a + b != d {
-                return Err(Error::InvalidMask);
-            }
-            for net in [&c.scale_net, &c.shift_net] {
-                if net.inputs() != a || net.outputs() != b {
-                    return Err(Error::InvalidShape);
-                }
-            }
-            if !(c.scale.is_finite() && c.scale > 0.0) {
-                return Err(Error::InvalidScale);
-            }
-            *slot = *c;
-        }
         for (i, s) in inv_sigma.iter_mut().zip(sigma) {
             *i = 1.0 / s;
         }
-        Ok(Self {
-            couplings: slots,
-            count: couplings.len(),
-            sigma,
-            inv_sigma,
-            log_norm: gaussian::log_norm(sigma),
-        })
+        self.sigma = sigma;
+        self.inv_sigma = inv_sigma;
+        self.log_norm = gaussian::log_norm(sigma);
+        Ok(())
+    }
+
+    /// A coupling slot at the data end of the flow, to build in place: its masks and scale
+    /// are set to `cond`, `trans` and `scale` and its networks emptied (with `activation`), for
+    /// [`Mlp::push`]; the flow does not use it until [`RealNvpFlow::commit`] has checked it.
+    /// `None` when the flow holds `C` couplings.
+    pub fn next_slot(
+        &mut self,
+        cond: U16s<'a>,
+        trans: U16s<'a>,
+        scale: f32,
+        activation: ActivationKind,
+    ) -> Option<&mut Coupling<'a, E, L>> {
+        let slot = self.couplings.get_mut(self.count)?;
+        slot.cond = cond;
+        slot.trans = trans;
+        slot.scale = scale;
+        slot.scale_net.clear(activation);
+        slot.shift_net.clear(activation);
+        Some(slot)
+    }
+
+    /// Append the coupling [`RealNvpFlow::next_slot`] filled in, once checked: its masks must
+    /// partition `0..d` and its networks map `|cond|` to `|trans|` values
+    /// ([`Error::InvalidMask`], [`Error::InvalidShape`], [`Error::InvalidScale`]; the flow is
+    /// unchanged).
+    pub fn commit(&mut self) -> Result<(), Error> {
+        let d = self.sigma.len();
+        let c = self.couplings.get(self.count).ok_or(Error::InvalidShape)?;
+        let (a, b) = (c.cond.len(), c.trans.len());
+        let mut seen = [0u64; 4];
+        for i in c.cond.iter().chain(c.trans.iter()).map(usize::from) {
+            if i >= d || i >= 256 || seen[i / 64] & (1 << (i % 64)) != 0 {
+                return Err(Error::InvalidMask);
+            }
+            seen[i / 64] |= 1 << (i % 64);
+        }
+        if a == 0 || b == 0 || a + b != d {
+            return Err(Error::InvalidMask);
+        }
+        for net in [&c.scale_net, &c.shift_net] {
+            if net.inputs() != a || net.outputs() != b {
+                return Err(Error::InvalidShape);
+            }
+        }
+        if !(c.scale.is_finite() && c.scale > 0.0) {
+            return Err(Error::InvalidScale);
+        }
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Append a copy of `coupling` at the data end of the flow, checked as
+    /// [`RealNvpFlow::commit`] does ([`Error::InvalidShape`] when the flow holds `C`).
+    pub fn push(&mut self, coupling: &Coupling<'a, E, L>) -> Result<(), Error> {
+        let slot = self
+            .couplings
+            .get_mut(self.count)
+            .ok_or(Error::InvalidShape)?;
+        *slot = *coupling;
+        self.commit()
     }
 
     /// The base standard deviations σ.

@@ -9,14 +9,21 @@ use crate::activation::ActivationKind;
 use crate::error::Error;
 use crate::model::view::dense::{AnyEncoding, Encodings};
 
-/// An MLP of at most `L` dense layers (`L − 1` hidden layers and the output layer).
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// An MLP of at most `L` dense layers (`L − 1` hidden layers and the output layer). Two
+/// networks are equal when their layers and activation are (unused slots do not count).
+#[derive(Clone, Copy, Debug)]
 pub struct Mlp<'a, E: Encodings = AnyEncoding, const L: usize = 7> {
     layers: [Layer<'a, E>; L],
     depth: u8,
     activation: ActivationKind,
     widest_hidden: u16,
     hidden_total: u32,
+}
+
+impl<E: Encodings, const L: usize> PartialEq for Mlp<'_, E, L> {
+    fn eq(&self, other: &Self) -> bool {
+        self.activation == other.activation && self.layers() == other.layers()
+    }
 }
 
 impl<'a, E: Encodings, const L: usize> Mlp<'a, E, L> {
@@ -32,32 +39,46 @@ impl<'a, E: Encodings, const L: usize> Mlp<'a, E, L> {
     /// The network of `layers` (at least one, at most `L`, each one's inputs the previous one's
     /// outputs) with `activation` after every layer but the last.
     pub fn new(layers: &[Layer<'a, E>], activation: ActivationKind) -> Result<Self, Error> {
-        if layers.is_empty() || layers.len() > L || L > usize::from(u8::MAX) {
+        if layers.is_empty() || layers.len() > L {
             return Err(Error::InvalidShape);
         }
-        let mut slots = [Layer::EMPTY; L];
-        let mut widest_hidden = 0u16;
-        let mut hidden_total = 0u32;
-        for (i, l) in layers.iter().enumerate() {
-            if l.inputs() == 0 || l.outputs() == 0 {
-                return Err(Error::InvalidShape);
-            }
-            if i > 0 && layers[i - 1].outputs() != l.inputs() {
-                return Err(Error::InvalidShape);
-            }
-            if i + 1 < layers.len() {
-                widest_hidden = widest_hidden.max(l.outputs() as u16);
-                hidden_total += l.outputs() as u32;
-            }
-            slots[i] = *l;
+        let mut net = Self::EMPTY;
+        net.activation = activation;
+        for l in layers {
+            net.push(*l)?;
         }
-        Ok(Self {
-            layers: slots,
-            depth: layers.len() as u8,
-            activation,
-            widest_hidden,
-            hidden_total,
-        })
+        Ok(net)
+    }
+
+    /// Empty the network in place (no layers; `activation` between the layers pushed next).
+    pub fn clear(&mut self, activation: ActivationKind) {
+        self.depth = 0;
+        self.activation = activation;
+        self.widest_hidden = 0;
+        self.hidden_total = 0;
+    }
+
+    /// Append `layer` in place, after the layers so far (its inputs the last one's outputs),
+    /// which becomes a hidden layer: the network is built where it lives, with nothing moved.
+    /// [`Error::InvalidShape`] for an empty layer, a width that does not match, or more than
+    /// `L` layers (the network is unchanged).
+    pub fn push(&mut self, layer: Layer<'a, E>) -> Result<(), Error> {
+        let depth = usize::from(self.depth);
+        let last = self.layers().last().copied();
+        if layer.inputs() == 0
+            || layer.outputs() == 0
+            || depth >= L.min(usize::from(u8::MAX))
+            || last.is_some_and(|l| l.outputs() != layer.inputs())
+        {
+            return Err(Error::InvalidShape);
+        }
+        if let Some(l) = last {
+            self.widest_hidden = self.widest_hidden.max(l.outputs() as u16);
+            self.hidden_total += l.outputs() as u32;
+        }
+        self.layers[depth] = layer;
+        self.depth += 1;
+        Ok(())
     }
 
     /// The dense layers, first to last.

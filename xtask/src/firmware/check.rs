@@ -41,6 +41,8 @@ pub fn check() -> Result<()> {
         )?;
         run(&fw, cargo().arg("build").args(variant))?;
     }
+    // a model too big for the STM32F4's flash: refused by the build, with the figures
+    super::fit::check_too_big_model_is_refused()?;
 
     if !ensure_qemu()? {
         return Ok(());
