@@ -102,6 +102,18 @@ pub fn check() -> Result<()> {
         parity_sample(&model, &odd_settings)?;
         parity_energy(&model)?;
     }
+    // the anomaly alarm: the d = 3 shape with a threshold at the median of its probe energies
+    let shape = &super::shapes::SHAPES[0];
+    let plain = read_model(&shape.write(100)?)?;
+    let mut u = host::score_model(&plain, &probe_points(plain.dim))?;
+    u.sort_by(f32::total_cmp);
+    let alarmed = shape.write_with(100, Some(u[u.len() / 2]))?;
+    let flagged = parity_energy(&alarmed)?;
+    ensure!(
+        flagged > 0 && flagged < u.len(),
+        "the median threshold should flag some of the probe points, not {flagged} of {}",
+        u.len()
+    );
     check_bad_model_exits_nonzero()?;
     check_bad_config_exits_nonzero()?;
     check_panic_exits_nonzero()?;
@@ -213,8 +225,9 @@ fn probe_points(dim: usize) -> Vec<Vec<f32>> {
     points
 }
 
-/// The `energy` program's scores against `emberflow energy`'s, bit for bit.
-fn parity_energy(model: &Path) -> Result<()> {
+/// The `energy` program's scores against `emberflow energy`'s, bit for bit, and its alarms
+/// (`ef:alarm`) against the host's rule on the model's threshold; returns the points flagged.
+fn parity_energy(model: &Path) -> Result<usize> {
     let file = read_model(model)?;
     let points = probe_points(file.dim);
     let (_run, report) = host::score_on_qemu(model, &points, QEMU_TIMEOUT)?;
@@ -233,12 +246,35 @@ fn parity_energy(model: &Path) -> Result<()> {
             score.energy
         );
     }
-    eprintln!(
-        "firmware parity ({}): {} energies bit-identical to `emberflow energy`",
+    ensure!(
+        report.threshold.map(f32::to_bits) == file.threshold.map(f32::to_bits),
+        "{}: the firmware applied the threshold {:?}, the file carries {:?}",
         model.display(),
-        points.len()
+        report.threshold,
+        file.threshold
     );
-    Ok(())
+    let want: Vec<u32> = match file.threshold {
+        Some(t) => (0..expected.len() as u32)
+            .filter(|&k| host::flags(expected[k as usize], t))
+            .collect(),
+        None => Vec::new(),
+    };
+    ensure!(
+        report.alarms == want,
+        "{}: the firmware raised alarms for points {:?}, the host flags {want:?}",
+        model.display(),
+        report.alarms
+    );
+    eprintln!(
+        "firmware parity ({}): {} energies bit-identical to `emberflow energy`{}",
+        model.display(),
+        points.len(),
+        file.threshold.map_or(String::new(), |t| format!(
+            ", {} alarms above U = {t} as on the host",
+            want.len()
+        ))
+    );
+    Ok(want.len())
 }
 
 fn expect_failure(run: &FirmwareRun, status: i32, needles: &[&str]) -> Result<()> {

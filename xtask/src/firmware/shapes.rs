@@ -5,7 +5,8 @@
 use anyhow::{Context, Result, anyhow};
 use emberflow_core::model::lists::{Bounded, F32s};
 use emberflow_core::model::{
-    AnyEncoding, Encoding, Export, Normalization, SamplerSpec, Training, U16s, encode_runtime,
+    ANOMALY_THRESHOLD, AnyEncoding, Encoding, Export, Normalization, SamplerSpec, Training, U16s,
+    encode_runtime,
 };
 use emberflow_core::random::uniform_open01;
 use emberflow_core::runtime::{Coupling, Layer, Mlp, RealNvpFlow};
@@ -96,6 +97,13 @@ impl Shape {
 
     /// Write the model file (seeded weights, the IMH schedule) and return its path.
     pub fn write(&self, seed: u64) -> Result<PathBuf> {
+        self.write_with(seed, None)
+    }
+
+    /// [`Shape::write`], the file carrying the anomaly threshold `threshold` (the metric
+    /// `anomaly_threshold`, as `emberflow train --threshold-quantile` writes it) if given; a
+    /// file with a threshold is named `…-alarm.efm`.
+    pub fn write_with(&self, seed: u64, threshold: Option<f32>) -> Result<PathBuf> {
         let d = self.d;
         let mut rng = Xoshiro128PlusPlus::seed_from_u64(seed);
         let e_sizes = sizes(d, self.energy, 1);
@@ -165,7 +173,12 @@ impl Shape {
                 dataset: "seeded odd shape (cargo xtask test)",
                 iterations: 0,
                 seed,
-                metrics: Bounded::new(),
+                metrics: match threshold {
+                    Some(t) => {
+                        Bounded::from_slice(&[(ANOMALY_THRESHOLD, t)]).context("one metric fits")?
+                    }
+                    None => Bounded::new(),
+                },
             },
             model_errors: None,
         };
@@ -179,7 +192,8 @@ impl Shape {
         buf.truncate(n);
         let dir = crate::setup::target_dir().join("firmware-shapes");
         std::fs::create_dir_all(&dir)?;
-        let path = dir.join(format!("{}.efm", self.name()));
+        let suffix = if threshold.is_some() { "-alarm" } else { "" };
+        let path = dir.join(format!("{}{suffix}.efm", self.name()));
         std::fs::write(&path, &buf).with_context(|| format!("writing {}", path.display()))?;
         Ok(path)
     }
