@@ -109,7 +109,9 @@ pub struct Args {
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,
     /// Jitter the data points of every batch by N(0, S²) in model units (standard deviations
-    /// of the scaled data): a kernel smoothing against overfitting a small data set.
+    /// of the scaled data): a kernel smoothing against overfitting a small data set. Default
+    /// for a CSV file or the digits with n < 500 training rows: half of Silverman's bandwidth
+    /// (4/(d+2))^(1/(d+4)) n^(-1/(d+4)), times 1 - n/500; otherwise 0.
     #[arg(long)]
     data_noise: Option<f64>,
     /// λ of the λ·(mean E(x⁺)² + mean E(x⁻)²) regulariser of the energy.
@@ -356,6 +358,28 @@ fn model_shape(args: &Args, dim: usize) -> Result<ModelShape> {
     Ok(shape)
 }
 
+/// Below this many training rows, the default `--data-noise` smooths the data.
+const SMALL_DATA: usize = 500;
+
+/// The default jitter of the data points (model units) for `n` training rows in `d`
+/// dimensions: half of Silverman's rule-of-thumb bandwidth `(4/(d+2))^{1/(d+4)} n^{−1/(d+4)}`,
+/// faded linearly to 0 at [`SMALL_DATA`] rows (from there a validation set and early stopping
+/// guard against overfitting). Measured with the unfaded half bandwidth on the real-data sets
+/// of `cargo xtask bench-real` (seed 0, 750 iterations, 90 % of the training rows): held-out
+/// NLL 17.2 → 14.8 on penguins (96 rows; 15.1 at noise 0.2), 165.9 → 103.2 on the digits (113
+/// rows, d = 48), 28.5 → 28.8 on diabetes (249 rows; AUROC 0.62 → 0.66); the full bandwidth
+/// over-smooths diabetes (NLL 29.9), on the 923 rows of the red wines 0.3 costs 0.17 nats, and
+/// isotropic noise blurs strong correlations (the mixed-unit test of `train_cli`, 400 rows,
+/// loses 0.03 AUROC at 0.26) — hence the fade.
+fn default_data_noise(n: usize, d: usize) -> f64 {
+    if n >= SMALL_DATA {
+        return 0.0;
+    }
+    let fade = 1.0 - n as f64 / SMALL_DATA as f64;
+    let (n, d) = (n as f64, d as f64);
+    fade * 0.5 * (4.0 / (d + 2.0)).powf(1.0 / (d + 4.0)) * n.powf(-1.0 / (d + 4.0))
+}
+
 fn run_model(
     args: &Args,
     loaded: &Loaded,
@@ -404,8 +428,25 @@ fn run_model(
         keep_best: validating && args.keep.as_deref() != Some("last"),
         // a batch is at most the training rows (more would repeat rows within a step)
         batch: config.batch.min(model_data.len()),
+        data_noise: match args.data_noise {
+            Some(s) => s,
+            None if loaded.truth.is_none() => {
+                default_data_noise(model_data.len(), model_data.dim())
+            }
+            None => 0.0,
+        },
         ..config.clone()
     };
+    if args.data_noise.is_none() && config.data_noise > 0.0 && !quiet {
+        eprintln!(
+            "data noise: {:.3} (half Silverman's bandwidth for {} training rows in {} \
+             dimensions, faded to 0 at {SMALL_DATA} rows: small data are smoothed against \
+             overfitting; --data-noise 0 turns it off)",
+            config.data_noise,
+            model_data.len(),
+            model_data.dim()
+        );
+    }
     if config.batch < args.batch && !quiet {
         eprintln!(
             "batch: {} (the number of training rows; --batch {} asked for more)",
@@ -621,5 +662,25 @@ fn report(
             .map(|(k, v)| (k.clone(), finite(f64::from(*v))))
             .collect(),
         log: log.to_vec(),
+    }
+}
+
+#[cfg(test)]
+mod noise_tests {
+    use super::default_data_noise;
+
+    #[test]
+    fn default_data_noise_is_half_silverman_faded_to_zero_at_500_rows() {
+        // n = 100, d = 4: h = (4/6)^(1/8) · 100^(−1/8) = 0.5345; × 0.5 × (1 − 100/500)
+        let h = (4.0f64 / 6.0).powf(0.125) * 100f64.powf(-0.125);
+        assert!((default_data_noise(100, 4) - 0.5 * h * 0.8).abs() < 1e-12);
+        assert_eq!(default_data_noise(500, 4), 0.0);
+        assert_eq!(default_data_noise(60_000, 2), 0.0);
+        let mut last = f64::INFINITY;
+        for n in (10..500).step_by(10) {
+            let s = default_data_noise(n, 10);
+            assert!(s > 0.0 && s < last, "n = {n}: {s}");
+            last = s;
+        }
     }
 }
