@@ -510,7 +510,14 @@ fn run_ebm(
         model: key.into(),
         auroc: d.auroc,
         nll: nll.is_finite().then_some(nll),
-        note: format!("{} it, ln Z ESS {:.0}", report.iterations, lz.ess.max(0.0)),
+        note: format!(
+            "{} it{}, ln Z ESS {:.0}",
+            report.iterations,
+            report
+                .metric("selected_iteration")
+                .map_or(String::new(), |i| format!(" (best {i:.0})")),
+            lz.ess.max(0.0)
+        ),
         seconds: report.train_seconds,
     }))
 }
@@ -724,7 +731,8 @@ fn render(r: &Render<'_>) -> String {
     md += "- **Targets** (issue 13): the EBM's AUROC at least the best baseline's on every \
            set; its held-out NLL at most the GaussianMixture's. Compared on the means over \
            seeds; judged on the plain-defaults row.\n\n";
-    md += "AUROC: higher is better (0.5 is chance). Held-out NLL: nats per test point, in the \
+    md += "AUROC (4 decimals; the targets are judged on the unrounded means): higher is better (0.5 is \
+           chance). Held-out NLL: nats per test point, in the \
            data's units, lower is better; comparable between models on a set, not between \
            sets.\n\n";
 
@@ -763,11 +771,11 @@ fn render(r: &Render<'_>) -> String {
             let _ = writeln!(
                 md,
                 "| {label} | {} | {} | {} | {} | {notes} |",
-                fmt_mean_sd(&s.auroc, 3),
+                fmt_mean_sd(&s.auroc, 4),
                 fmt_mean_sd(&s.nll, 2),
                 s.auroc
                     .iter()
-                    .map(|v| format!("{v:.3}"))
+                    .map(|v| format!("{v:.4}"))
                     .collect::<Vec<_>>()
                     .join(", "),
                 fmt_seconds(&s.seconds),
@@ -789,10 +797,10 @@ fn render(r: &Render<'_>) -> String {
         let _ = writeln!(
             summary,
             "| {set} | {} | {} | {} | {} | {} | {} |",
-            fmt_mean_sd(&ebm.auroc, 3),
+            fmt_mean_sd(&ebm.auroc, 4),
             best.map_or("—".into(), |(b, s)| format!(
                 "{} ({})",
-                fmt_mean_sd(&s.auroc, 3),
+                fmt_mean_sd(&s.auroc, 4),
                 b.1
             )),
             yes_no(auroc_met),
@@ -979,15 +987,15 @@ mod tests {
         assert!(md.contains("`cargo xtask bench-real --seeds 1 --iters 100 --sets penguins`"));
         assert!(md.contains("### penguins\n\nd = 4; 106 training rows, 45 normal + 68"));
         assert!(
-            md.contains("| emberflow, defaults | 0.970 | 14.00 | 0.970 | 1.0 s |  |"),
+            md.contains("| emberflow, defaults | 0.9700 | 14.00 | 0.9700 | 1.0 s |  |"),
             "{md}"
         );
         assert!(
-            md.contains("| GaussianMixture (k by BIC) | 0.980 | 14.50 |"),
+            md.contains("| GaussianMixture (k by BIC) | 0.9800 | 14.50 |"),
             "{md}"
         );
         assert!(
-            md.contains("| penguins | 0.970 | 0.980 (GaussianMixture (k by BIC)) | **no** | 14.00 | 14.50 | yes |"),
+            md.contains("| penguins | 0.9700 | 0.9800 (GaussianMixture (k by BIC)) | **no** | 14.00 | 14.50 | yes |"),
             "{md}"
         );
     }
