@@ -10,12 +10,15 @@
 //!   alternately on this machine, into BENCHMARKS.md.
 //! * `bench-firmware` — flash, RAM and exact instruction counts of the firmware under QEMU,
 //!   into BENCHMARKS.md.
+//! * `bench-real` — EBMs on real tabular data sets (`data/real`) against scikit-learn
+//!   baselines: AUROC and held-out NLL, into BENCHMARKS.md.
 //! * `demo` — train the built-in four-modes set, export f32 and int8, sample on the host and in
 //!   the emulated Cortex-M4F, and write `out/demo/report.md`.
 //!
 //! `cargo xtask` is an alias (`.cargo/config.toml`) for `cargo run --quiet --release -p xtask --`.
 
 mod bench;
+mod bench_real;
 mod demo;
 mod firmware;
 mod setup;
@@ -47,6 +50,9 @@ enum Command {
     BenchSpeed(speed::Args),
     /// Flash, RAM and exact instruction counts of the firmware under QEMU, into BENCHMARKS.md.
     BenchFirmware,
+    /// EBMs on real data sets against scikit-learn baselines: AUROC, held-out NLL, into
+    /// BENCHMARKS.md.
+    BenchReal(bench_real::Args),
     /// Train, export, sample on the host and in the emulated Cortex-M4F; `out/demo/report.md`.
     Demo,
 }
@@ -62,6 +68,7 @@ fn main() -> Result<()> {
         Command::BenchTrain(args) => train_bench::run_train(&args),
         Command::BenchSpeed(args) => speed::run_speed(&args),
         Command::BenchFirmware => firmware::bench(),
+        Command::BenchReal(args) => bench_real::run_real(&args),
         Command::Demo => demo::run_demo(),
     }
 }
