@@ -10,14 +10,10 @@
 //! checks unbounded.
 
 use emberflow_core::model::view::Mlp1View;
-use emberflow_core::model::{
-    AnyEncoding, Bounded, Encoding, Export, F32s, Model2d, ModelView, Normalization, SamplerSpec,
-    Training, U16s, crc32, encode_runtime,
-};
-use emberflow_core::runtime::{Coupling, FileModel, Layer, Mlp, RealNvpFlow};
-use emberflow_core::{
-    ActivationKind, Energy, Flow, FlowMcConfig, Potential, Proposal, Relu, Tanh, Xoshiro128PlusPlus,
-};
+use emberflow_core::model::{AnyEncoding, Model2d, ModelView, crc32};
+use emberflow_core::runtime::FileModel;
+use emberflow_core::testing::runtime_file::{Shape, exercise_runtime, random_file};
+use emberflow_core::{Energy, Flow, Relu, Tanh};
 use proptest::prelude::*;
 
 const SEEDS: [&[u8]; 3] = [
@@ -49,42 +45,7 @@ fn exercise(bytes: &[u8]) {
     exercise_runtime(&view);
 }
 
-/// The run-time reader on a parsed file: any shape, evaluated at one point.
-fn exercise_runtime(view: &ModelView<'_>) {
-    let d = usize::from(view.header().dim);
-    let mut storage = vec![0.0; FileModel::<'_, AnyEncoding, 32>::storage_len(d)];
-    let Ok(m) = FileModel::<'_, AnyEncoding, 32>::from_view(view, &mut storage) else {
-        return;
-    };
-    let x: Vec<f32> = (0..d).map(|i| 0.1 * i as f32 - 0.3).collect();
-    let mut g = vec![0.0; d];
-    if let Some(u) = &m.energy {
-        let mut scratch = vec![0.0; u.scratch_len()];
-        let _ = u.energy_and_grad(&x, &mut g, &mut scratch);
-    }
-    if let Some(f) = &m.flow {
-        let mut scratch = vec![0.0; f.scratch_len()];
-        let _ = f.log_density(&x, &mut scratch);
-        let mut y = vec![0.0; d];
-        let _ = f.sample(
-            &mut Xoshiro128PlusPlus::seed_from_u64(1),
-            &mut y,
-            &mut scratch,
-        );
-    }
-}
-
 /// A random run-time shape: dimension, energy widths and activation, blocks, conditioner widths.
-#[derive(Clone, Debug)]
-struct Shape {
-    d: usize,
-    energy: Vec<usize>,
-    activation: usize,
-    blocks: usize,
-    cond: Vec<usize>,
-    encoding: usize,
-}
-
 fn shape() -> impl Strategy<Value = Shape> {
     (
         2usize..40,
@@ -102,109 +63,6 @@ fn shape() -> impl Strategy<Value = Shape> {
             cond,
             encoding,
         })
-}
-
-/// The f32 network of `p` with these widths.
-fn mlp<'p, const L: usize>(
-    p: &'p [Vec<f32>],
-    widths: &[usize],
-    act: ActivationKind,
-) -> Mlp<'p, AnyEncoding, L> {
-    let layers: Vec<Layer<'p>> = p
-        .iter()
-        .zip(widths.windows(2))
-        .map(|(p, w)| Layer::from_f32(p, w[0], w[1]).unwrap())
-        .collect();
-    Mlp::new(&layers, act).unwrap()
-}
-
-/// The model file of a random model of `s` (weights from `seed`).
-fn random_file(s: &Shape, seed: u64) -> Vec<u8> {
-    let mut rng = Xoshiro128PlusPlus::seed_from_u64(seed);
-    let mut params = |widths: &[usize]| -> Vec<Vec<f32>> {
-        widths
-            .windows(2)
-            .map(|w| {
-                (0..w[0] * w[1] + w[1])
-                    .map(|_| 0.5 * emberflow_core::random::standard_normal(&mut rng))
-                    .collect()
-            })
-            .collect()
-    };
-    let d = s.d;
-    let mut ew = vec![d];
-    ew.extend(&s.energy);
-    ew.push(1);
-    let ep = params(&ew);
-    let act = [
-        ActivationKind::LeakyRelu,
-        ActivationKind::Relu,
-        ActivationKind::Silu,
-        ActivationKind::Tanh,
-    ][s.activation];
-    let energy = mlp::<7>(&ep, &ew, act);
-    let a = d / 2;
-    let masks: Vec<(Vec<u16>, Vec<u16>)> = (0..2 * s.blocks)
-        .map(|c| {
-            if c % 2 == 0 {
-                ((0..a as u16).collect(), (a as u16..d as u16).collect())
-            } else {
-                ((a as u16..d as u16).collect(), (0..a as u16).collect())
-            }
-        })
-        .collect();
-    let widths: Vec<Vec<usize>> = masks
-        .iter()
-        .map(|(c, t)| {
-            let mut w = vec![c.len()];
-            w.extend(&s.cond);
-            w.push(t.len());
-            w
-        })
-        .collect();
-    let nets: Vec<Vec<Vec<f32>>> = widths
-        .iter()
-        .flat_map(|w| [w.clone(), w.clone()])
-        .map(|w| params(&w))
-        .collect();
-    let couplings: Vec<Coupling<'_>> = masks
-        .iter()
-        .enumerate()
-        .map(|(k, (c, t))| Coupling {
-            cond: U16s::Native(c),
-            trans: U16s::Native(t),
-            scale: 1.0,
-            scale_net: mlp::<4>(&nets[2 * k], &widths[k], ActivationKind::Relu),
-            shift_net: mlp::<4>(&nets[2 * k + 1], &widths[k], ActivationKind::Relu),
-        })
-        .collect();
-    let sigma = vec![1.2f32; d];
-    let mut inv = vec![0.0; d];
-    let flow: RealNvpFlow<'_> = RealNvpFlow::new(&couplings, &sigma, &mut inv).unwrap();
-    let (shift, scale) = (vec![0.0f32; d], vec![1.0f32; d]);
-    let export = Export {
-        encoding: [Encoding::F32, Encoding::I16, Encoding::I8][s.encoding],
-        f32_output_layers: s.encoding > 0,
-        normalization: Normalization {
-            shift: F32s::Native(&shift),
-            scale: F32s::Native(&scale),
-        },
-        sampler: SamplerSpec::new(&FlowMcConfig::default(), 0.01, 64),
-        training: Training {
-            dataset: "fuzz",
-            iterations: 1,
-            seed,
-            metrics: Bounded::new(),
-        },
-        model_errors: None,
-    };
-    let n = match encode_runtime(&energy, &sigma, &flow, &export, &mut []) {
-        Err(emberflow_core::Error::BufferTooSmall { needed }) => needed as usize,
-        other => panic!("{other:?}"),
-    };
-    let mut out = vec![0u8; n];
-    encode_runtime(&energy, &sigma, &flow, &export, &mut out).unwrap();
-    out
 }
 
 fn reseal(bytes: &mut [u8]) {

@@ -1,5 +1,6 @@
 //! The model-file decoder on arbitrary bytes: `ModelView::parse`, then every typed decoder that
-//! could fit and an evaluation, must never panic.
+//! could fit, the run-time reader (`runtime::FileModel`, any shape within the limits) and an
+//! evaluation, must never panic.
 //!
 //! ```text
 //! cargo +nightly fuzz run decode fuzz/corpus/decode fuzz/seeds -- -max_total_time=60
@@ -13,6 +14,7 @@
 
 use emberflow_core::model::view::Mlp1View;
 use emberflow_core::model::{Model2d, Model16, ModelView, crc32};
+use emberflow_core::testing::runtime_file::exercise_runtime;
 use emberflow_core::{Energy, Flow, Relu, Tanh};
 use libfuzzer_sys::fuzz_target;
 
@@ -46,6 +48,7 @@ fn exercise(bytes: &[u8]) {
     if let Ok(m) = Model16::from_view(&view) {
         let _ = m.energy.energy(&[0.1; 16]);
     }
+    exercise_runtime(&view);
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -27,6 +27,8 @@ use rand_core::RngCore;
 #[cfg(feature = "model-generator")]
 pub mod four_modes;
 mod random_init;
+#[cfg(feature = "model-generator")]
+pub mod runtime_file;
 
 pub use random_init::{det, randomize, randomize_flow};
 
