@@ -77,15 +77,22 @@ struct RuntimeModel {
 }
 
 impl RuntimeModel {
+    /// emberflow's default shape of `d` ≥ 3 (two blocks), or the paper's 2-D shape (four
+    /// blocks, conditioners of 16) at `d = 2`.
     fn new(d: usize) -> Self {
         let mut rng = Xoshiro128PlusPlus::seed_from_u64(d as u64);
         let first = if d <= 64 { 32 } else { 8 * d.div_ceil(16) };
-        let hidden = if d < 32 { 32 } else { 27 + 3 * d / 8 };
+        let hidden = match d {
+            2 => 16,
+            3..=31 => 32,
+            _ => 27 + 3 * d / 8,
+        };
+        let couplings = if d == 2 { 8 } else { 4 };
         let energy = Owned::new(&[d, first, 64, 64, 64, 1], 1.0, &mut rng);
         let a = d / 2;
         let mut nets = Vec::new();
         let mut masks = Vec::new();
-        for c in 0..4 {
+        for c in 0..couplings {
             let (cond, trans): (Vec<u16>, Vec<u16>) = if c % 2 == 0 {
                 ((0..a as u16).collect(), (a as u16..d as u16).collect())
             } else {
@@ -283,8 +290,8 @@ fn all(c: &mut Criterion) {
     }
 }
 
-/// The run-time rows: name and dimension.
-const RUNTIME: [(&str, usize); 3] = [("rt24", 24), ("rt100", 100), ("rt256", 256)];
+/// The run-time rows: name and dimension (`rt2`: the paper's 2-D shape, next to the typed `d2`).
+const RUNTIME: [(&str, usize); 4] = [("rt2", 2), ("rt24", 24), ("rt100", 100), ("rt256", 256)];
 
 criterion_group! {
     name = benches;

@@ -5,7 +5,7 @@ use crate::setup::{cargo, replace_section, root, run, target_dir};
 use anyhow::{Context, Result};
 use std::path::Path;
 
-const MODELS: [(&str, &str); 7] = [
+const MODELS: [(&str, &str); 8] = [
     (
         "d2",
         "2-D paper model (EBM 2→32→64→64→64→1, flow 4×2 couplings, hidden 16)",
@@ -21,6 +21,10 @@ const MODELS: [(&str, &str); 7] = [
     (
         "d64",
         "d = 64 mixture model (flow 2×2 couplings, hidden 51)",
+    ),
+    (
+        "rt2",
+        "2-D paper model, run-time path (the same shape through TiltedMlp / RealNvpFlow)",
     ),
     (
         "rt24",
