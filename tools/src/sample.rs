@@ -3,12 +3,13 @@
 //! `emberflow sample --model M …` and `emberflow firmware run --model M …` write the same bytes.
 
 use crate::firmware::{
-    Score, flags, read_model, read_points_csv, sample_model, score_model, write_energies_csv,
+    Score, read_model, read_points_csv, sample_model, score_model, write_energies_csv,
     write_samples_csv,
 };
 use anyhow::{Context, Result, anyhow, bail};
+use emberflow_core::model::is_anomaly;
 use emberflow_train::fs::write_atomically_to;
-use emberflow_train::metrics::detection;
+use emberflow_train::metrics::{detection, parse_labels};
 use std::path::PathBuf;
 
 use crate::sampling_args::SamplingArgs;
@@ -55,19 +56,7 @@ pub struct EnergyArgs {
 fn read_labels(path: &std::path::Path) -> Result<Vec<bool>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("--labels: cannot read {}", path.display()))?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| match l.trim() {
-            "1" => Ok(true),
-            "0" => Ok(false),
-            other => Err(anyhow!(
-                "--labels: {} line {}: `{other}` is not 0 or 1",
-                path.display(),
-                i + 1
-            )),
-        })
-        .collect()
+    parse_labels(&text).map_err(|e| anyhow!("--labels: {} {e}", path.display()))
 }
 
 /// Run `emberflow sample`.
@@ -143,7 +132,7 @@ pub fn run_energy(args: &EnergyArgs) -> Result<()> {
         args.out
     );
     if let Some(t) = threshold {
-        let flagged: Vec<bool> = scores.iter().map(|s| flags(s.energy, t)).collect();
+        let flagged: Vec<bool> = scores.iter().map(|s| is_anomaly(s.energy, t)).collect();
         let source = match (args.threshold, model.threshold_quantile) {
             (Some(_), _) => "--threshold".to_string(),
             (None, Some(q)) => format!("the model's: the {q} quantile of its held-out energies"),

@@ -584,33 +584,26 @@ fn an_anomaly_threshold_is_stored_and_applied() {
         );
     }
     // --threshold overrides the model's
-    let e = path("o.csv");
-    let (ok, _, err) = emberflow(&[
-        "energy",
-        "--model",
-        &out,
-        "--data",
-        &path("p.csv"),
-        "--out",
-        &e,
-        "--threshold",
-        "1e6",
-    ]);
+    let (e, points) = (path("o.csv"), path("p.csv"));
+    let with_threshold = |t: &str| {
+        emberflow(&[
+            "energy",
+            "--model",
+            &out,
+            "--data",
+            &points,
+            "--out",
+            &e,
+            "--threshold",
+            t,
+        ])
+    };
+    let (ok, _, err) = with_threshold("1e6");
     assert!(
         ok && err.contains("0 of 403 points flagged as anomalies (U > 1000000, --threshold)"),
         "{err}"
     );
-    let (ok, _, err) = emberflow(&[
-        "energy",
-        "--model",
-        &out,
-        "--data",
-        &path("p.csv"),
-        "--out",
-        &e,
-        "--threshold",
-        "inf",
-    ]);
+    let (ok, _, err) = with_threshold("inf");
     assert!(
         !ok && err.contains("--threshold must be a finite number"),
         "{err}"

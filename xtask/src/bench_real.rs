@@ -17,7 +17,7 @@ use crate::bench::{load_average, machine};
 use crate::setup::{emberflow_binary, replace_section, root, target_dir};
 use anyhow::{Context, Result, bail, ensure};
 use emberflow_train::eval::{read_model, with_networks};
-use emberflow_train::metrics::{LogZ, detection, log_z, mean_nll};
+use emberflow_train::metrics::{LogZ, detection, log_z, mean_nll, parse_labels};
 use emberflow_train::report::TrainReport;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -154,19 +154,6 @@ pub fn parse_energies_csv(text: &str) -> Result<Vec<f64>> {
         out.push(e);
     }
     Ok(out)
-}
-
-/// A labels file: one `0` (normal) or `1` (anomaly) per non-empty line.
-pub fn parse_labels(text: &str) -> Result<Vec<bool>> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| match l.trim() {
-            "1" => Ok(true),
-            "0" => Ok(false),
-            other => bail!("labels line {}: `{other}` is not 0 or 1", i + 1),
-        })
-        .collect()
 }
 
 /// The baselines' JSON (`baselines.py`): the versions of scikit-learn and numpy, and one
@@ -405,6 +392,29 @@ fn why_failed(stderr: &str) -> String {
         .to_string()
 }
 
+/// Run `emberflow` with `args` (stdout dropped): `Ok(Err(reason))` when it fails, with the
+/// last error line of its stderr; `Err` only when it cannot be started.
+fn emberflow<A: AsRef<std::ffi::OsStr>>(
+    bin: &Path,
+    args: &[A],
+    what: &str,
+) -> Result<Result<(), String>> {
+    let output = Command::new(bin)
+        .args(args)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .output()
+        .with_context(|| format!("running emberflow {what}"))?;
+    Ok(if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "emberflow {what}: {}",
+            why_failed(&String::from_utf8_lossy(&output.stderr))
+        ))
+    })
+}
+
 /// Train (or reuse), score and evaluate one EBM; `Err` with the reason when a step fails.
 fn run_ebm(
     bin: &Path,
@@ -437,46 +447,33 @@ fn run_ebm(
     } else {
         eprintln!("bench-real: {set} {key} seed {seed}: emberflow {command}");
         let _ = std::fs::remove_file(&stamp);
-        let output = Command::new(bin)
-            .args(&args)
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .output()
-            .context("running emberflow train")?;
-        if !output.status.success() {
-            return Ok(Err(format!(
-                "emberflow train: {}",
-                why_failed(&String::from_utf8_lossy(&output.stderr))
-            )));
+        if let Err(why) = emberflow(bin, &args, "train")? {
+            return Ok(Err(why));
         }
         std::fs::write(&stamp, format!("{command}\n"))
             .with_context(|| format!("writing {}", stamp.display()))?;
     }
     let report = TrainReport::read(&model.with_extension("json"))?;
     let energies = dir.join(format!("{key}-seed{seed}.energies.csv"));
-    let output = Command::new(bin)
-        .arg("energy")
-        .arg("--model")
-        .arg(&model)
-        .arg("--data")
-        .arg(split.join("test.csv"))
-        .arg("--out")
-        .arg(&energies)
-        .arg("--labels")
-        .arg(split.join("labels.txt"))
-        .stderr(Stdio::piped())
-        .output()
-        .context("running emberflow energy")?;
-    if !output.status.success() {
-        return Ok(Err(format!(
-            "emberflow energy: {}",
-            why_failed(&String::from_utf8_lossy(&output.stderr))
-        )));
+    let (test, labels_path) = (split.join("test.csv"), split.join("labels.txt"));
+    let energy_args = [
+        Path::new("energy"),
+        Path::new("--model"),
+        &model,
+        Path::new("--data"),
+        &test,
+        Path::new("--out"),
+        &energies,
+        Path::new("--labels"),
+        &labels_path,
+    ];
+    if let Err(why) = emberflow(bin, &energy_args, "energy")? {
+        return Ok(Err(why));
     }
     let u = parse_energies_csv(&read_text(&energies)?)
         .with_context(|| format!("{}", energies.display()))?;
-    let labels = parse_labels(&read_text(&split.join("labels.txt"))?)
-        .with_context(|| format!("{}", split.join("labels.txt").display()))?;
+    let labels = parse_labels(&read_text(&labels_path)?)
+        .with_context(|| format!("{}", labels_path.display()))?;
     let d = match detection(&u, &labels) {
         Ok(d) => d,
         Err(e) => return Ok(Err(format!("AUROC: {e}"))),
@@ -864,16 +861,6 @@ mod tests {
         );
         assert!(parse_energies_csv("").is_err());
         assert!(parse_energies_csv("index,x0\n0,1\n").is_err());
-    }
-
-    #[test]
-    fn labels_are_zeros_and_ones() {
-        assert_eq!(
-            parse_labels("0\n1\n\n 1 \n").unwrap(),
-            vec![false, true, true]
-        );
-        let err = parse_labels("0\n2\n").unwrap_err();
-        assert!(err.to_string().contains("line 2: `2`"), "{err}");
     }
 
     #[test]

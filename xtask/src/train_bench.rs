@@ -248,12 +248,7 @@ fn section_text(
     load_before: &str,
     load_after: &str,
 ) -> String {
-    let Args {
-        seeds,
-        ref sets,
-        baselines,
-        reuse,
-    } = *args;
+    let (seeds, sets, baselines, reuse) = (args.seeds, &args.sets, args.baselines, args.reuse);
     let mut md = format!(
         "Command: `cargo xtask bench-train --seeds {seeds}{}{}{}` (each run: `emberflow train \
          --dataset SET --method M --seed S --iters N`; figures of the exported, parameter-averaged \

@@ -17,6 +17,16 @@ pub const ANOMALY_THRESHOLD: &str = "anomaly_threshold";
 /// The metric holding the quantile of the held-out energies that [`ANOMALY_THRESHOLD`] is.
 pub const ANOMALY_QUANTILE: &str = "anomaly_quantile";
 
+/// Whether the energy `u` flags an anomaly under the threshold `threshold`: `u > threshold`,
+/// and a non-finite `u` too (the model cannot vouch for the point). The one rule of
+/// `emberflow energy` and the firmware's `energy` program.
+pub fn is_anomaly(u: f32, threshold: f32) -> bool {
+    !matches!(
+        u.partial_cmp(&threshold),
+        Some(core::cmp::Ordering::Less | core::cmp::Ordering::Equal)
+    )
+}
+
 /// The trainer's data normalisation: `x_data = shift + scale ⊙ x_model`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Normalization<'a> {

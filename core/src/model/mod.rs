@@ -117,7 +117,7 @@ pub use header::{EnergySpec, FlowSpec, Header, MAX_HIDDEN, NetSpec, TensorRole, 
 pub use lists::{Bounded, F32s, U16s};
 pub use metadata::{
     ANOMALY_QUANTILE, ANOMALY_THRESHOLD, MAX_METRICS, ModelErrors, Normalization, QuantStats,
-    SamplerSpec, Training,
+    SamplerSpec, Training, is_anomaly,
 };
 pub use paper::{Model2d, Model16, Model32, Model64, PaperModel};
 pub use quant::Encoding;

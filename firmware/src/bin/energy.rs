@@ -17,6 +17,7 @@
 #![no_main]
 
 use emberflow_core::mcmc::run as protocol;
+use emberflow_core::model::is_anomaly;
 use emberflow_firmware::config::ConfigError;
 use emberflow_firmware::cost::{Counter, Tally};
 use emberflow_firmware::model::{self, D};
@@ -141,12 +142,7 @@ fn main() -> ! {
         let u = protocol::score(energy, &header.normalization, &x, buffer);
         tally.add(counter.since(start));
         frames::energy(index, &x, u);
-        if let Some(t) = threshold
-            && !matches!(
-                u.partial_cmp(&t),
-                Some(core::cmp::Ordering::Less | core::cmp::Ordering::Equal)
-            )
-        {
+        if threshold.is_some_and(|t| is_anomaly(u, t)) {
             frames::alarm(index);
         }
         index += 1;

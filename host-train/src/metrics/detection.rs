@@ -53,6 +53,40 @@ impl std::fmt::Display for DetectionError {
 
 impl std::error::Error for DetectionError {}
 
+/// A labels file's text that is not one `0` or `1` per non-empty line: the first bad line
+/// (1-based) and its content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LabelError {
+    /// The line number, from 1.
+    pub line: usize,
+    /// The line, trimmed.
+    pub text: String,
+}
+
+impl std::fmt::Display for LabelError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: `{}` is not 0 or 1", self.line, self.text)
+    }
+}
+
+impl std::error::Error for LabelError {}
+
+/// Anomaly labels: one `0` (normal) or `1` (anomaly) per non-empty line.
+pub fn parse_labels(text: &str) -> Result<Vec<bool>, LabelError> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| match l.trim() {
+            "1" => Ok(true),
+            "0" => Ok(false),
+            other => Err(LabelError {
+                line: i + 1,
+                text: other.to_owned(),
+            }),
+        })
+        .collect()
+}
+
 /// AUROC and average precision (see the [module documentation](self)).
 pub fn detection(scores: &[f64], labels: &[bool]) -> Result<Detection, DetectionError> {
     if scores.len() != labels.len() {
@@ -124,6 +158,16 @@ mod tests {
         assert_eq!(detection(&[0.0, 1.0, 2.0], &labels).unwrap().auroc, 1.0);
         assert_eq!(detection(&[2.0, 1.0, 0.0], &labels).unwrap().auroc, 0.0);
         assert_eq!(detection(&[2.0, 1.0, 5.0], &labels).unwrap().auprc, 1.0);
+    }
+
+    #[test]
+    fn labels_are_zeros_and_ones() {
+        assert_eq!(
+            parse_labels("0\n1\n\n 1 \n").unwrap(),
+            vec![false, true, true]
+        );
+        let err = parse_labels("0\n2\n").unwrap_err();
+        assert_eq!(err.to_string(), "line 2: `2` is not 0 or 1");
     }
 
     #[test]

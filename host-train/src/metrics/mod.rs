@@ -34,7 +34,7 @@ mod rhat;
 
 pub use chains::{Chains, ShapeError};
 pub use convergence::{Convergence, convergence};
-pub use detection::{Detection, DetectionError, detection};
+pub use detection::{Detection, DetectionError, LabelError, detection, parse_labels};
 pub use ess::{ess_bulk, ess_tail};
 pub use grid::Grid2d;
 pub use kmeans::{KChoice, KMeans, choose_k, kmeans};

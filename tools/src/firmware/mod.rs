@@ -37,7 +37,7 @@ pub use build::{
 pub use decode::{LogFrame, decode_frames};
 pub use elf::{Footprint, footprint};
 pub use output::{
-    flags, read_points_csv, replace_markdown_section, write_energies_csv, write_samples_csv,
+    read_points_csv, replace_markdown_section, write_energies_csv, write_samples_csv,
 };
 pub use qemu::{QemuRun, qemu_available, qemu_command, run_qemu};
 pub use reference::{ModelFile, Sampled, model_from_bytes, read_model, sample_model, score_model};

@@ -7,6 +7,7 @@
 
 use super::report::{Sample, Score};
 use anyhow::{Context, Result, anyhow, bail};
+use emberflow_core::model::is_anomaly;
 use emberflow_train::data::{CsvError, CsvErrorKind, parse_csv};
 use std::io::Write;
 use std::path::Path;
@@ -115,7 +116,7 @@ pub fn write_samples_csv<W: Write>(mut w: W, dim: usize, samples: &[Sample]) -> 
 }
 
 /// `index,x0,…,x{d−1},energy`, one point a row (`energy` = `U(x) = −ln π(x)`, unnormalised),
-/// and with a `threshold` an `anomaly` column: 1 where [`flags`] the point, else 0.
+/// and with a `threshold` an `anomaly` column: 1 where [`is_anomaly`] flags the point, else 0.
 pub fn write_energies_csv<W: Write>(
     mut w: W,
     dim: usize,
@@ -138,22 +139,12 @@ pub fn write_energies_csv<W: Write>(
         }
         write!(w, ",{}", s.energy)?;
         if let Some(t) = threshold {
-            write!(w, ",{}", u8::from(flags(s.energy, t)))?;
+            write!(w, ",{}", u8::from(is_anomaly(s.energy, t)))?;
         }
         writeln!(w)?;
     }
     w.flush()?;
     Ok(())
-}
-
-/// Whether the energy `u` is an anomaly under the threshold `t`: `u > t`, and a non-finite
-/// `u` too (the model cannot vouch for the point). The firmware's `energy` program applies
-/// the same rule.
-pub fn flags(u: f32, t: f32) -> bool {
-    !matches!(
-        u.partial_cmp(&t),
-        Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
-    )
 }
 
 /// Replace the section of `doc` under the level-2 `heading` (up to the next `## ` heading)

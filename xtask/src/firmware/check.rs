@@ -255,7 +255,7 @@ fn parity_energy(model: &Path) -> Result<usize> {
     );
     let want: Vec<u32> = match file.threshold {
         Some(t) => (0..expected.len() as u32)
-            .filter(|&k| host::flags(expected[k as usize], t))
+            .filter(|&k| emberflow_core::model::is_anomaly(expected[k as usize], t))
             .collect(),
         None => Vec::new(),
     };
